@@ -1,0 +1,45 @@
+"""The data model, one module per area. Import models from here: `from annotations.models import Span`."""
+
+from .accounts import ApiToken
+from .articles import Article, ArticleEvent, ArticleStatus
+from .jobs import ExportJob, ImportJob, JobStatus, PreannotationJob, TrainedModel
+from .projects import (
+    AssignmentPolicy,
+    LabelType,
+    Membership,
+    Project,
+    RelationType,
+    Role,
+)
+from .spans import Origin, Relation, Span, SuggestionState
+from .webhooks import Webhook, WebhookDelivery
+from .workflow import Assignment, AssignmentKind, AssignmentStatus, Review, ReviewDecision
+
+__all__ = [
+    "ApiToken",
+    "Article",
+    "ArticleEvent",
+    "ArticleStatus",
+    "Assignment",
+    "AssignmentKind",
+    "AssignmentPolicy",
+    "AssignmentStatus",
+    "ExportJob",
+    "ImportJob",
+    "JobStatus",
+    "LabelType",
+    "Membership",
+    "Origin",
+    "PreannotationJob",
+    "Project",
+    "Relation",
+    "RelationType",
+    "Review",
+    "ReviewDecision",
+    "Role",
+    "Span",
+    "SuggestionState",
+    "TrainedModel",
+    "Webhook",
+    "WebhookDelivery",
+]

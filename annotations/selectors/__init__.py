@@ -1,0 +1,1 @@
+"""Reads. Querysets scoped to what the caller may see."""

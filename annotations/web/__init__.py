@@ -1,0 +1,1 @@
+"""The people-facing pages (queue, annotate, review, progress) in the Django admin look."""
