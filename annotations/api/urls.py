@@ -1,18 +1,23 @@
-"""API routes. Each area registers its views here; see annotations/api/views/."""
+"""API routes. Each area keeps its routes in annotations/api/routes/<area>.py; this file joins them."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from annotations.api.views.auth import TokenObtainView
+from annotations.api.routes import accounts, articles, exports, preannotation, review, workspace
 from annotations.api.views.projects import ProjectViewSet
 
 router = DefaultRouter()
 router.register("projects", ProjectViewSet, basename="project")
 
 urlpatterns = [
-    path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *accounts.urlpatterns,
+    *articles.urlpatterns,
+    *workspace.urlpatterns,
+    *preannotation.urlpatterns,
+    *review.urlpatterns,
+    *exports.urlpatterns,
     path("", include(router.urls)),
 ]

@@ -1,8 +1,12 @@
+"""Pages. Each area keeps its pages in annotations/web/<area>/; this file joins their routes."""
+
 from django.urls import path
 
-from annotations.web import views
+from annotations.web import account, review, views, workspace
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("queue/", views.home, name="queue"),
+    *workspace.urlpatterns,
+    *review.urlpatterns,
+    *account.urlpatterns,
 ]

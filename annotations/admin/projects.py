@@ -1,0 +1,46 @@
+from django.contrib import admin
+
+from annotations import models as m
+
+
+class LabelTypeInline(admin.TabularInline):
+    model = m.LabelType
+    extra = 0
+
+
+class RelationTypeInline(admin.TabularInline):
+    model = m.RelationType
+    extra = 0
+
+
+class MembershipInline(admin.TabularInline):
+    model = m.Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(m.Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "annotators_per_article", "assignment_policy", "preannotator", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [LabelTypeInline, RelationTypeInline, MembershipInline]
+
+
+@admin.register(m.Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "project", "role", "created_at"]
+    list_filter = ["role", "project"]
+    search_fields = ["user__username", "project__name"]
+
+
+@admin.register(m.LabelType)
+class LabelTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "color", "hotkey", "order"]
+    list_filter = ["project"]
+
+
+@admin.register(m.RelationType)
+class RelationTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "from_label", "to_label"]
+    list_filter = ["project"]

@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from annotations import models as m
+
+
+@admin.register(m.Span)
+class SpanAdmin(admin.ModelAdmin):
+    list_display = ["id", "article", "label", "start", "end", "text", "origin", "state", "confidence", "assignment"]
+    list_filter = ["origin", "state", "label__name"]
+    raw_id_fields = ["article", "assignment", "job", "from_suggestion"]
+    list_select_related = ["article", "label", "assignment"]
+
+
+@admin.register(m.Relation)
+class RelationAdmin(admin.ModelAdmin):
+    list_display = ["id", "article", "from_span", "type", "to_span", "origin", "state"]
+    raw_id_fields = ["article", "assignment", "from_span", "to_span", "job"]

@@ -1,0 +1,1 @@
+"""Per-area API routes, joined in annotations/api/urls.py."""

@@ -1,0 +1,3 @@
+"""Pages of the account area."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages of the review area."""
+
+urlpatterns = []
