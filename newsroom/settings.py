@@ -109,7 +109,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:queue"
 
 # --- REST API ----------------------------------------------------------------------------
