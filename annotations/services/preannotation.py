@@ -49,6 +49,43 @@ def preannotation_job_create(*, article: Article, requested_by=None) -> Preannot
     return job
 
 
+def preannotation_jobs_create_bulk(*, articles: list[Article], requested_by=None) -> list[PreannotationJob]:
+    """Queue jobs for many new articles at once (bulk import); sent in one batch after the commit.
+
+    The articles must be new (no active job yet); callers hold them inside their transaction.
+    """
+    if not articles:
+        return []
+    jobs = PreannotationJob.objects.bulk_create(
+        [
+            PreannotationJob(
+                article=a, preannotator=a.project.preannotator, text_hash=a.text_hash, requested_by=requested_by
+            )
+            for a in articles
+        ]
+    )
+    ids = [j.id for j in jobs]
+    transaction.on_commit(lambda: preannotation_jobs_enqueue(job_ids=ids))
+    return jobs
+
+
+def preannotation_jobs_enqueue(*, job_ids: list[int]) -> None:
+    """Publish many jobs over one broker connection. Jobs not sent stay queued for the sweeper."""
+    from annotations.tasks import preannotate_article
+
+    sent: list[int] = []
+    try:
+        with preannotate_article.app.producer_or_acquire() as producer:
+            for job_id in job_ids:
+                preannotate_article.apply_async((job_id,), producer=producer)
+                sent.append(job_id)
+    except Exception:
+        log.warning("broker unreachable after %d of %d jobs; the rest stay queued", len(sent), len(job_ids),
+                    exc_info=True)
+    if sent:
+        PreannotationJob.objects.filter(id__in=sent).update(enqueued_at=timezone.now())
+
+
 def preannotation_job_enqueue(*, job_id: int) -> None:
     """Hand the job to the broker. The row stays the truth: if the broker is down, a sweeper retries."""
     from annotations.tasks import preannotate_article
