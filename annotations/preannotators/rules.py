@@ -37,6 +37,7 @@ attribution), and a reporting verb inside a CLAIM already found is not a new att
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -212,7 +213,11 @@ def source_kind(doc: Doc, start: int, end: int) -> dict:
         or any(_core_name(text).endswith(name) for name in INSTITUTIONS)
     ):
         return {"source_kind": "institutional"}
-    if any(t.pos_ == "PROPN" or (t.is_title and i > 0) for i, t in enumerate(toks)):
+    tagged = doc.has_annotation("TAG")
+    if any(
+        t.pos_ == "PROPN" or (t.is_title and (i > 0 or not tagged) and t.lower_ not in {"the", "a", "an"})
+        for i, t in enumerate(toks)
+    ):
         return {"source_kind": "named"}
     return {"source_kind": "unnamed"}
 
@@ -239,25 +244,32 @@ def _head_noun(toks: Sequence[Token]) -> Token | None:
 def trim(doc: Doc, start: int, end: int, drop_that: bool = True) -> tuple[int, int] | None:
     """Shrink a token range: no whitespace, quote marks or stray punctuation at either edge,
     no leading complementiser "that". None if nothing is left."""
-    while start < end and (doc[start].is_space or doc[start].text in TRIM_PUNCT):
+    while start < end and _trimmable(doc[start]):
         start += 1
     if drop_that and start < end - 1 and doc[start].lower_ == "that" and _is_complementiser(doc[start]):
         start += 1
-    while start < end and (doc[end - 1].is_space or doc[end - 1].text in TRIM_PUNCT):
+    while start < end and _trimmable(doc[end - 1]):
         end -= 1
     # A dangling connector at the end ("... , and", "but").
     while start < end and doc[end - 1].lower_ in {"and", "but", "or"}:
         end -= 1
-        while start < end and (doc[end - 1].is_space or doc[end - 1].text in TRIM_PUNCT):
+        while start < end and _trimmable(doc[end - 1]):
             end -= 1
     if start >= end:
         return None
     return start, end
 
 
+def _trimmable(tok: Token) -> bool:
+    """Whitespace, quote marks, stray punctuation, and pure symbol/emoji tokens."""
+    if tok.is_space or tok.text in TRIM_PUNCT:
+        return True
+    return all(unicodedata.category(c) in ("So", "Sk", "Mn", "Me", "Cf", "Zs") for c in tok.text)
+
+
 def _is_complementiser(tok: Token) -> bool:
     if tok.doc.has_annotation("DEP"):
-        return tok.dep_ == "mark" or (tok.dep_ in ("nsubj", "det") and False)
+        return tok.dep_ == "mark"
     nxt = tok.nbor(1) if tok.i + 1 < len(tok.doc) else None
     return nxt is not None and nxt.lower_ not in {"'s", "is", "was", "will", "would"}
 
@@ -303,6 +315,13 @@ def _quoted_runs(sent: Span, mask: list[bool]) -> list[tuple[int, int]]:
         else:
             i += 1
     return runs
+
+
+def _ends_with_open_quote(sent: Span) -> bool:
+    toks = [t for t in sent if not t.is_space]
+    if not toks or toks[-1].text not in QUOTES or toks[-1].text in CLOSE_QUOTES:
+        return False
+    return quote_mask(sent)[toks[-1].i - sent.start] and sum(t.text == '"' for t in toks) % 2 == 1
 
 
 def _starts_with_quote(sent: Span) -> bool:
@@ -354,7 +373,7 @@ def checkworthiness(doc: Doc, start: int, end: int, attributed: bool = False) ->
     if tagged and any(t.tag_ in ("VBD", "VBN") and t.dep_ in ("ROOT", "ccomp", "conj") for t in toks):
         score += 0.1
     if len(words) < 5:
-        score -= 0.2
+        score -= 0.1 if attributed else 0.2
     if toks[-1].text == "?" or (end < len(doc) and doc[end].text == "?"):
         score -= 0.3
     return round(max(0.0, min(1.0, score)), 3)
@@ -388,6 +407,13 @@ def _source_range(subj: Token, trigger: Token) -> tuple[int, int] | None:
     if subj.tag_ in ("WP", "WDT") and trigger.dep_ == "relcl":
         noun = trigger.head
         rng = (noun.left_edge.i, trigger.left_edge.i)
+    elif _trimmable(subj):
+        # an emoji/symbol parsed as the subject: take the noun phrase right before it
+        i = subj.i
+        np_pos = ("PROPN", "NOUN", "ADJ", "DET", "NUM")
+        while i > 0 and (doc[i - 1].pos_ in np_pos or doc[i - 1].tag_ in ("HYPH", "POS")):
+            i -= 1
+        rng = (i, subj.i)
     else:
         rng = (subj.left_edge.i, subj.right_edge.i + 1)
     r = trim(doc, rng[0], rng[1], drop_that=False)
@@ -578,6 +604,11 @@ def build_fallback_matcher(vocab) -> Matcher:
 def _np_backward(doc: Doc, end: int, floor: int) -> tuple[int, int] | None:
     """Capitalised / source-noun phrase ending right before token `end` (exclusive)."""
     i = end - 1
+    while i > floor and _trimmable(doc[i]) and doc[i].text not in TRIM_PUNCT:
+        i -= 1  # emoji between speaker and verb
+    if i > floor and doc[i].text == "," and (doc[i - 1].is_title or doc[i - 1].is_upper):
+        i -= 1  # closing comma of an apposition: "The Foreign Minister, Dr Abdullah, said"
+    end = i + 1
     if i < floor:
         return None
     if doc[i].lower_ in PRONOUNS - {"it", "you"}:
@@ -587,11 +618,12 @@ def _np_backward(doc: Doc, end: int, floor: int) -> tuple[int, int] | None:
         t = doc[i]
         if t.is_title or t.is_upper or t.lower_ in _NP_NOUNS or (t.like_num and start is not None):
             start = i
-        elif t.lower_ in _NP_JOINERS and start is not None and i > floor:
-            pass
         elif t.lower_ in {"a", "an", "the"} and start is not None:
             start = i
-            break
+            if not (i > floor and doc[i - 1].lower_ in {"of", "for"}):
+                break
+        elif t.lower_ in _NP_JOINERS and start is not None and i > floor:
+            pass
         elif t.text == "," and start is not None and i > floor and (doc[i - 1].is_title):
             # apposition: "The Foreign Minister, Dr Abdullah, said"
             pass
@@ -615,6 +647,8 @@ def _np_forward(doc: Doc, start: int, ceil: int) -> tuple[int, int] | None:
         or doc[j].lower_ in {"a", "an"}
     ) and not doc[j].is_punct:
         j += 1
+    while j > start and doc[j - 1].lower_ in _NP_JOINERS | {"a", "an"}:
+        j -= 1
     return trim(doc, start, j, drop_that=False) if j > start else None
 
 
@@ -717,8 +751,13 @@ def _assemble(
     last_source: int | None = None  # SOURCE span index of the previous quoted attribution
     last_named: dict | None = None
     prev_quoted = False
+    dangling_quote = False  # previous sentence ended on an opening quote mark (sentencizer split)
     for sent, atts in per_sentence:
         has_quote = any(t.text in QUOTES for t in sent)
+        opened_before = dangling_quote
+        dangling_quote = _ends_with_open_quote(sent)
+        if opened_before and not atts:
+            has_quote = True
         if atts:
             for att in atts:
                 src_idx = None
@@ -745,7 +784,8 @@ def _assemble(
         r = trim(doc, sent.start, sent.end)
         if r is None:
             continue
-        continuation = _starts_with_quote(sent) and prev_quoted and last_source is not None
+        opens = _starts_with_quote(sent) or opened_before
+        continuation = opens and prev_quoted and last_source is not None
         score = checkworthiness(doc, *r, attributed=continuation)
         if want_claims and score >= claim_threshold:
             a, b = char_span(doc, *r)

@@ -1,0 +1,124 @@
+"""The fallback pre-annotator: blank English pipeline + sentencizer + token patterns, no trained model."""
+
+import pytest
+
+from annotations.preannotators.base import Prediction
+from annotations.preannotators.builtin import FallbackPreannotator, load_blank
+
+LABELS = ["CLAIM", "SOURCE"]
+
+
+@pytest.fixture(scope="module")
+def fallback():
+    return FallbackPreannotator()
+
+
+def pairs(text: str, pred: Prediction) -> set[tuple[str, str]]:
+    return {
+        (
+            text[pred.spans[r.from_index].start : pred.spans[r.from_index].end],
+            text[pred.spans[r.to_index].start : pred.spans[r.to_index].end],
+        )
+        for r in pred.relations
+    }
+
+
+def well_formed(text: str, pred: Prediction) -> None:
+    for s in pred.spans:
+        piece = text[s.start : s.end]
+        assert piece and piece == piece.strip()
+        assert s.label in LABELS and 0 <= s.confidence <= 1
+    for r in pred.relations:
+        assert pred.spans[r.from_index].label == "CLAIM" and pred.spans[r.to_index].label == "SOURCE"
+
+
+def test_needs_no_trained_model(fallback):
+    nlp, _ = load_blank()
+    assert nlp.pipe_names == ["sentencizer"]
+    assert fallback.name == "fallback"
+    assert fallback.version.startswith("fallback-rules-1.0+blank-en-")
+
+
+@pytest.mark.parametrize(
+    "text, claim, source",
+    [
+        ("Officials said 42 people died in the floods.", "42 people died in the floods", "Officials"),
+        ('"We will win," Smith said.', "We will win", "Smith"),
+        ('"We will win," said Smith.', "We will win", "Smith"),
+        (
+            "According to police, three men were arrested on Friday night.",
+            "three men were arrested on Friday night",
+            "police",
+        ),
+        (
+            "The death toll rose to 42, according to the United Nations.",
+            "The death toll rose to 42",
+            "the United Nations",
+        ),
+        (
+            "The minister told reporters that the budget deficit had doubled to $3 billion.",
+            "the budget deficit had doubled to $3 billion",
+            "The minister",
+        ),
+        (
+            "The Foreign Minister, Dr Abdullah, said an agreement on 5,000 troops was about to be signed.",
+            "an agreement on 5,000 troops was about to be signed",
+            "The Foreign Minister, Dr Abdullah",
+        ),
+        (
+            "Exports fell by 12 per cent in the first quarter, he said.",
+            "Exports fell by 12 per cent in the first quarter",
+            "he",
+        ),
+        (
+            "The president has reportedly resigned after 12 years in office.",
+            "The president has reportedly resigned after 12 years in office",
+            "reportedly",
+        ),
+        (
+            "Finance Minister Żaneta Kowalska-Ångström 🎉 said inflation rose to 7 per cent in 2023 📈.",
+            "inflation rose to 7 per cent in 2023",
+            "Finance Minister Żaneta Kowalska-Ångström",
+        ),
+        (
+            "Президент Владимир Путин said the economy grew by 3 per cent in 2021.",
+            "the economy grew by 3 per cent in 2021",
+            "Президент Владимир Путин",
+        ),
+    ],
+)
+def test_patterns(fallback, text, claim, source):
+    (pred,) = fallback.predict([text], LABELS)
+    well_formed(text, pred)
+    assert (claim, source) in pairs(text, pred)
+
+
+def test_continuation_quote_and_quoted_reporting_verb(fallback):
+    text = (
+        '"Prices rose 8 per cent this year," Mr Farmer said. "We expect them to double by 2030."\n'
+        '"We said the bridge would open in 2024, and it did," the mayor told reporters.'
+    )
+    (pred,) = fallback.predict([text], LABELS)
+    well_formed(text, pred)
+    got = pairs(text, pred)
+    assert ("We expect them to double by 2030", "Mr Farmer") in got
+    assert ("We said the bridge would open in 2024, and it did", "the mayor") in got
+    assert {text[s.start : s.end] for s in pred.spans if s.label == "SOURCE"} == {"Mr Farmer", "the mayor"}
+
+
+def test_unattributed_claims_are_scored(fallback):
+    text = "Unemployment rose to 7.5 per cent in March, the highest level since 1998. What a day."
+    (pred,) = fallback.predict([text], LABELS)
+    assert [text[s.start : s.end] for s in pred.spans] == [
+        "Unemployment rose to 7.5 per cent in March, the highest level since 1998"
+    ]
+    assert pred.relations == []
+
+
+def test_batch_labels_and_empty_texts(fallback):
+    texts = ["", "   ", "Officials said 42 people died.", "No."]
+    preds = fallback.predict(texts, ["SOURCE"])
+    assert len(preds) == 4
+    assert [len(p.spans) for p in preds] == [0, 0, 1, 0]
+    assert preds[2].spans[0].attributes["source_kind"] == "unnamed"
+    assert fallback.predict(["Officials said 42 people died."], [])[0].spans == []
