@@ -73,6 +73,8 @@ REPORTING_LEMMAS = frozenset(
         "promise", "pledge", "reply", "respond", "answer", "recall", "point",
     }
 )
+# Verbs of speech proper (their clause may be misparsed as an adverbial clause).
+SPEECH_LEMMAS = frozenset({"say", "tell", "claim", "insist", "warn", "argue", "state", "add", "explain", "report"})
 # Only in the impersonal passive: "it is understood / believed / thought / known that ...".
 IMPERSONAL_LEMMAS = frozenset(
     {"understand", "believe", "think", "know", "report", "say", "expect", "estimate", "claim", "allege", "fear"}
@@ -541,17 +543,30 @@ def _reporting_verb(sent: Span, tok: Token, runs: list[tuple[int, int]]) -> Attr
         return None
     if src[1] - src[0] == 1 and doc[src[0]].lower_ in {"it", "this", "that", "which", "there"}:
         return None
-    claims: list[tuple[int, int]] = []
-    for c in tok.children:
-        if c.dep_ == "ccomp" or (c.dep_ == "parataxis" and c.i > tok.i):
-            r = trim(doc, c.left_edge.i, c.right_edge.i + 1)
-            if r and _words(doc, *r) >= 2:
-                claims.append(r)
-    if not claims and own_subject and tok.dep_ in ("parataxis", "ccomp", "advcl", "conj") and tok.head.i != tok.i:
-        # "Y, he said." / "Y, X added." : the verb hangs off the reported clause.
+    comps = [c for c in tok.children if c.dep_ == "ccomp" or (c.dep_ == "parataxis" and c.i > tok.i)]
+    if not comps and tok.lemma_.lower() in SPEECH_LEMMAS:
+        # parser slip: "X says for 24 hours he did not know ..." parsed as an adverbial clause
+        comps = [
+            c
+            for c in tok.children
+            if c.dep_ == "advcl"
+            and c.i > tok.i
+            and any(g.dep_ in ("nsubj", "nsubjpass") for g in c.children)
+            and not any(g.dep_ == "mark" for g in c.children)
+        ]
+    claims = _merge_complements(doc, comps, src)
+    if (
+        not claims
+        and own_subject
+        and tok.dep_ in ("parataxis", "ccomp", "advcl", "conj")
+        and tok.head.i < tok.i
+        and not any(c.dep_ in ("dobj", "attr", "oprd") for c in tok.children)
+    ):
+        # "Y, he said." / "Y, X added." : the verb hangs off the reported clause, set off by punctuation.
         lo = min(tok.left_edge.i, src[0])
         hi = max(tok.right_edge.i + 1, src[1])
-        claims = _remainder_ranges(sent, lo, hi)
+        if _set_off(sent, lo, hi):
+            claims = _remainder_ranges(sent, lo, hi)
     if not claims and runs:
         # X said: "..." / "...", X told reporters.
         after = [r for r in runs if r[0] > tok.i]
@@ -564,6 +579,26 @@ def _reporting_verb(sent: Span, tok: Token, runs: list[tuple[int, int]]) -> Attr
     if not claims:
         return None
     return Attribution(src, claims, "subject", SOURCE_CONFIDENCE["subject"])
+
+
+def _merge_complements(doc: Doc, comps: list[Token], src: tuple[int, int]) -> list[tuple[int, int]]:
+    """One claim per side of the source: a clause the parser split into two ccomps is one claim."""
+    ranges = sorted(r for c in comps if (r := trim(doc, c.left_edge.i, c.right_edge.i + 1)))
+    merged: list[tuple[int, int]] = []
+    for r in ranges:
+        if merged and not (merged[-1][1] <= src[0] < r[0] or merged[-1][1] <= src[1] - 1 < r[0]):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], r[1]))
+        else:
+            merged.append(r)
+    return [r for r in merged if _words(doc, *r) >= 2]
+
+
+def _set_off(sent: Span, lo: int, hi: int) -> bool:
+    """True if [lo, hi) is at a sentence edge or set off by punctuation / quote marks."""
+    doc = sent.doc
+    before = lo == sent.start or doc[lo - 1].is_punct or doc[lo - 1].text in QUOTES
+    after = hi >= sent.end or doc[hi].is_punct or doc[hi].text in QUOTES
+    return before and after
 
 
 def annotate_parsed(
