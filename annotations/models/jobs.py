@@ -21,6 +21,9 @@ class PreannotationJob(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     span_count = models.PositiveIntegerField(default=0)
+    # Id of the broker delivery (Celery task id) that claimed the job; a redelivery of the same message
+    # (its worker died) may take the job back at once, any other delivery waits for the lease to expire.
+    claim = models.CharField(max_length=255, blank=True, default="")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
