@@ -36,3 +36,22 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Bearer"
+
+
+try:  # the OpenAPI description of this scheme (drf-spectacular finds extensions by subclassing)
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+except ImportError:  # pragma: no cover - drf-spectacular is a runtime dependency
+    OpenApiAuthenticationExtension = None
+
+if OpenApiAuthenticationExtension is not None:
+
+    class ApiTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+        target_class = "annotations.api.authentication.ApiTokenAuthentication"
+        name = "tokenAuth"
+
+        def get_security_definition(self, auto_schema):
+            return {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A personal API token: `Authorization: Bearer nr_...` (create one at /account/).",
+            }

@@ -44,3 +44,14 @@ class ScopedModelViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
 
 class ScopedReadOnlyViewSet(ProjectScopedMixin, viewsets.ReadOnlyModelViewSet):
     pass
+
+
+class OwnerScopedMixin:
+    """For the caller's own things (API tokens): `get_queryset()` keeps only rows whose
+    `owner_field` is the caller; anyone else's ids answer 404. Not tied to a project."""
+
+    owner_field = "user"
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return super().get_queryset().filter(**{self.owner_field: self.request.user})

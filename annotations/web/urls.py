@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from annotations.web import account, review, views, workspace
+from annotations.web import account, review, security, views, workspace
 
 urlpatterns = [
     path("", views.home, name="home"),
     *workspace.urlpatterns,
     *review.urlpatterns,
     *account.urlpatterns,
+    *security.urlpatterns,
 ]

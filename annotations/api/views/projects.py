@@ -19,6 +19,7 @@ class ProjectViewSet(
     serializer_class = ProjectSerializer
     project_field = "self"
     ordering = ["name"]
+    ordering_fields = ["name", "created_at"]
 
     def create(self, request, *args, **kwargs):
         if not request.user.has_perm("annotations.add_project"):
