@@ -285,10 +285,16 @@ def _words(doc: Doc, start: int, end: int) -> int:
     return sum(1 for t in doc[start:end] if not t.is_punct and not t.is_space)
 
 
-def quote_mask(sent: Span) -> list[bool]:
-    """For each token of the sentence: True if it is a quote mark or inside quoted speech."""
+def quote_scan(sent: Span, inside: bool = False) -> tuple[list[bool], bool]:
+    """Per token: True if it is a quote mark or inside quoted speech; plus the state at the end.
+
+    `inside` is the state carried over from the previous sentence. A sentence that starts with a
+    quote mark opens a new quote whatever the carried state (news style re-opens quotes at each
+    new paragraph without closing the previous one).
+    """
+    if _starts_with_quote(sent):
+        inside = False
     mask = []
-    inside = False
     for tok in sent:
         if tok.text in QUOTES:
             mask.append(True)
@@ -300,7 +306,22 @@ def quote_mask(sent: Span) -> list[bool]:
                 inside = not inside
         else:
             mask.append(inside)
-    return mask
+    return mask, inside
+
+
+def quote_mask(sent: Span, inside: bool = False) -> list[bool]:
+    return quote_scan(sent, inside)[0]
+
+
+def quote_states(sents: Iterable[Span]) -> list[tuple[bool, bool]]:
+    """(starts inside a quote carried over, ends inside a quote) for each sentence."""
+    out = []
+    inside = False
+    for sent in sents:
+        carried = inside and not _starts_with_quote(sent)
+        _, inside = quote_scan(sent, inside)
+        out.append((carried, inside))
+    return out
 
 
 def _quoted_runs(sent: Span, mask: list[bool]) -> list[tuple[int, int]]:
@@ -317,13 +338,6 @@ def _quoted_runs(sent: Span, mask: list[bool]) -> list[tuple[int, int]]:
         else:
             i += 1
     return runs
-
-
-def _ends_with_open_quote(sent: Span) -> bool:
-    toks = [t for t in sent if not t.is_space]
-    if not toks or toks[-1].text not in QUOTES or toks[-1].text in CLOSE_QUOTES:
-        return False
-    return quote_mask(sent)[toks[-1].i - sent.start] and sum(t.text == '"' for t in toks) % 2 == 1
 
 
 def _starts_with_quote(sent: Span) -> bool:
@@ -444,9 +458,9 @@ def _in_ranges(i: int, ranges: Iterable[tuple[int, int]]) -> bool:
     return any(a <= i < b for a, b in ranges)
 
 
-def _sentence_attributions_parsed(sent: Span, taken: list[tuple[int, int]]) -> list[Attribution]:
+def _sentence_attributions_parsed(sent: Span, carried: bool = False) -> list[Attribution]:
     doc = sent.doc
-    mask = quote_mask(sent)
+    mask = quote_mask(sent, carried)
     runs = _quoted_runs(sent, mask)
     found: list[Attribution] = []
 
@@ -471,7 +485,7 @@ def _sentence_attributions_parsed(sent: Span, taken: list[tuple[int, int]]) -> l
             anchors.append(("subject", tok))
     # Shallow anchors first: a reporting verb inside a claim already found is not an attribution.
     anchors.sort(key=lambda a: (_depth(a[1]), a[1].i))
-    claimed = list(taken)
+    claimed: list[tuple[int, int]] = []
     for kind, tok in anchors:
         if _in_ranges(tok.i, claimed):
             continue
@@ -606,9 +620,12 @@ def annotate_parsed(
 ) -> tuple[list[SuggestedSpan], list[SuggestedRelation]]:
     """CLAIM/SOURCE suggestions and attributed_to links for a parsed Doc."""
     fix_entities(doc)
-    per_sentence = []
-    for sent in doc.sents:
-        per_sentence.append((sent, _sentence_attributions_parsed(sent, [])))
+    sents = list(doc.sents)
+    states = quote_states(sents)
+    per_sentence = [
+        (sent, _sentence_attributions_parsed(sent, carried), carried, ends_open)
+        for sent, (carried, ends_open) in zip(sents, states, strict=True)
+    ]
     return _assemble(doc, per_sentence, claim_threshold, labels)
 
 
@@ -687,9 +704,11 @@ def _np_forward(doc: Doc, start: int, ceil: int) -> tuple[int, int] | None:
     return trim(doc, start, j, drop_that=False) if j > start else None
 
 
-def _sentence_attributions_tokens(sent: Span, matches: list[tuple[str, int, int]]) -> list[Attribution]:
+def _sentence_attributions_tokens(
+    sent: Span, matches: list[tuple[str, int, int]], carried: bool = False
+) -> list[Attribution]:
     doc = sent.doc
-    mask = quote_mask(sent)
+    mask = quote_mask(sent, carried)
     runs = _quoted_runs(sent, mask)
     found: list[Attribution] = []
     claimed: list[tuple[int, int]] = []
@@ -763,10 +782,12 @@ def annotate_tokens(
     fix_entities(doc)
     all_matches = sorted((doc.vocab.strings[m], s, e) for m, s, e in matcher(doc))
     all_matches.sort(key=lambda m: m[1])
+    sents = list(doc.sents)
+    states = quote_states(sents)
     per_sentence = []
-    for sent in doc.sents:
+    for sent, (carried, ends_open) in zip(sents, states, strict=True):
         ms = [m for m in all_matches if sent.start <= m[1] < sent.end]
-        per_sentence.append((sent, _sentence_attributions_tokens(sent, ms)))
+        per_sentence.append((sent, _sentence_attributions_tokens(sent, ms, carried), carried, ends_open))
     return _assemble(doc, per_sentence, claim_threshold, labels)
 
 
@@ -775,10 +796,17 @@ def annotate_tokens(
 
 def _assemble(
     doc: Doc,
-    per_sentence: list[tuple[Span, list[Attribution]]],
+    per_sentence: list[tuple[Span, list[Attribution], bool, bool]],
     claim_threshold: float,
     labels: Iterable[str],
 ) -> tuple[list[SuggestedSpan], list[SuggestedRelation]]:
+    """Turn per-sentence attributions into spans and links; handle quotes running over sentences.
+
+    * A sentence without attribution that opens a quote or continues one, right after an
+      attributed quote, is a CLAIM attributed to the same SOURCE span ("A," he said. "B.").
+    * A quote that opens in one sentence and is attributed in the next ('"A. B," she said.')
+      is one CLAIM from the opening quote to the end of the quoted words.
+    """
     wanted = {label.upper() for label in labels}
     want_claims = "CLAIM" in wanted
     want_sources = "SOURCE" in wanted
@@ -786,14 +814,20 @@ def _assemble(
     last_source: int | None = None  # SOURCE span index of the previous quoted attribution
     last_named: dict | None = None
     prev_quoted = False
-    dangling_quote = False  # previous sentence ended on an opening quote mark (sentencizer split)
-    for sent, atts in per_sentence:
+    pending: tuple[int, int] | None = None  # unattributed quote opened in the previous sentence
+
+    def emit_claim(rng: tuple[int, int], attributed: bool, src_idx: int | None, rel_conf: float) -> None:
+        score = checkworthiness(doc, *rng, attributed=attributed)
+        if want_claims and score >= claim_threshold:
+            a, b = char_span(doc, *rng)
+            ci = out.add(SuggestedSpan(a, b, "CLAIM", score, {"attributed": attributed}))
+            if src_idx is not None:
+                out.relations.append(SuggestedRelation(ci, src_idx, "attributed_to", round(rel_conf, 3)))
+
+    for sent, atts, carried, ends_open in per_sentence:
         has_quote = any(t.text in QUOTES for t in sent)
-        opened_before = dangling_quote
-        dangling_quote = _ends_with_open_quote(sent)
-        if opened_before and not atts:
-            has_quote = True
         if atts:
+            first_word = next((t.i for t in sent if not _trimmable(t)), sent.start)
             for att in atts:
                 src_idx = None
                 if att.source and want_sources:
@@ -807,29 +841,35 @@ def _assemble(
                         last_named = {"source_kind": attrs["source_kind"], "text": doc.text[a:b]}
                     src_idx = out.add(SuggestedSpan(a, b, "SOURCE", att.source_conf, attrs))
                 for c in att.claims:
-                    score = checkworthiness(doc, *c, attributed=True)
-                    if want_claims and score >= claim_threshold:
-                        a, b = char_span(doc, *c)
-                        ci = out.add(SuggestedSpan(a, b, "CLAIM", score, {"attributed": True}))
-                        if src_idx is not None:
-                            out.relations.append(SuggestedRelation(ci, src_idx, "attributed_to", att.source_conf))
+                    if pending is not None and carried and c[0] <= first_word:
+                        c = (pending[0], c[1])  # the quote began in the previous sentence
+                        pending = None
+                    emit_claim(c, True, src_idx, att.source_conf)
+            if pending is not None:
+                emit_claim(pending, False, None, 0.0)
+                pending = None
             last_source = next((out.index.get((*char_span(doc, *a.source), "SOURCE")) for a in atts if a.source), None)
-            prev_quoted = has_quote
+            prev_quoted = has_quote or carried
             continue
+        if pending is not None:
+            emit_claim(pending, False, None, 0.0)
+            pending = None
         r = trim(doc, sent.start, sent.end)
         if r is None:
             continue
-        opens = _starts_with_quote(sent) or opened_before
+        opens = _starts_with_quote(sent) or carried
         continuation = opens and prev_quoted and last_source is not None
-        score = checkworthiness(doc, *r, attributed=continuation)
-        if want_claims and score >= claim_threshold:
-            a, b = char_span(doc, *r)
-            attrs = {"attributed": continuation}
-            ci = out.add(SuggestedSpan(a, b, "CLAIM", score, attrs))
-            if continuation and want_sources:
-                conf = out.spans[last_source].confidence * 0.9
-                out.relations.append(SuggestedRelation(ci, last_source, "attributed_to", round(conf, 3)))
-        if not continuation:
-            last_source = None
-        prev_quoted = continuation
+        if continuation:
+            conf = out.spans[last_source].confidence * 0.9
+            emit_claim(r, True, last_source if want_sources else None, conf)
+            prev_quoted = True
+            continue
+        last_source = None
+        prev_quoted = False
+        if ends_open and opens:
+            pending = r  # may be attributed by the next sentence
+            continue
+        emit_claim(r, False, None, 0.0)
+    if pending is not None:
+        emit_claim(pending, False, None, 0.0)
     return out.spans, out.relations

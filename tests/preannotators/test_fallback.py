@@ -122,3 +122,15 @@ def test_batch_labels_and_empty_texts(fallback):
     assert [len(p.spans) for p in preds] == [0, 0, 1, 0]
     assert preds[2].spans[0].attributes["source_kind"] == "unnamed"
     assert fallback.predict(["Officials said 42 people died."], [])[0].spans == []
+
+
+def test_quotes_running_over_sentences(fallback):
+    text = (
+        '"The Boxing Day Test has been good to me. I took 5 wickets here in 2019," Bichel said. '
+        '"Prices rose 8 per cent," Mr Farmer said. "Rents doubled. Wages fell 3 per cent."'
+    )
+    (pred,) = fallback.predict([text], LABELS)
+    well_formed(text, pred)
+    got = pairs(text, pred)
+    assert ("The Boxing Day Test has been good to me. I took 5 wickets here in 2019", "Bichel") in got
+    assert ("Wages fell 3 per cent", "Mr Farmer") in got

@@ -275,3 +275,18 @@ def test_annotate_parsed_is_usable_directly():
     spans, relations = annotate_parsed(doc)
     assert {s.label for s in spans} == {"CLAIM", "SOURCE"}
     assert len(relations) == 1
+
+
+def test_quotes_running_over_sentences(builtin):
+    text = (
+        '"The Boxing Day Test has been good to me. I took 5 wickets here in 2019," Bichel said. '
+        '"Prices rose 8 per cent," Mr Farmer said. "Rents doubled. Wages fell 3 per cent."'
+    )
+    pred = run(builtin, text)
+    assert_well_formed(text, pred)
+    got = pairs(text, pred)
+    # one quote over two sentences, attributed in the second: one claim
+    assert ("The Boxing Day Test has been good to me. I took 5 wickets here in 2019", "Bichel") in got
+    # a quote continued over two more sentences after the attribution: same speaker
+    assert ("Rents doubled", "Mr Farmer") in got
+    assert ("Wages fell 3 per cent", "Mr Farmer") in got
