@@ -1,20 +1,80 @@
-"""Celery tasks: thin. They load ids and call services; the job rows are the truth."""
+"""Celery tasks: thin. They load ids and call services; the job rows are the truth.
+
+Retries are not Celery's: a failed attempt is recorded on the job row and the service re-sends the
+job with a back-off (bounded by PREANNOTATION_MAX_ATTEMPTS), so a lost message or a restarted broker
+cannot lose or duplicate work. Messages are acknowledged after the task (acks_late) and given back
+to the broker if the worker process dies (reject_on_worker_lost); a redelivered message takes its
+jobs back at once (see services.preannotation).
+"""
 
 from celery import shared_task
 
-from annotations.services.preannotation import preannotation_run
+from annotations.services.preannotation import preannotation_jobs_sweep, preannotation_run
 
 
 @shared_task(
     bind=True,
     name="annotations.preannotate_article",
-    max_retries=3,
-    default_retry_delay=5,
     acks_late=True,
     reject_on_worker_lost=True,
+    ignore_result=True,
 )
-def preannotate_article(self, job_id: int) -> None:
-    try:
-        preannotation_run(job_id=job_id)
-    except Exception as exc:  # the service already recorded a final failure after MAX_ATTEMPTS
-        raise self.retry(exc=exc) from exc
+def preannotate_article(self, job_id: int) -> int:
+    """Pre-annotate the job's article, batched with other queued jobs of its project."""
+    return len(preannotation_run(job_id=int(job_id), delivery=self.request.id or ""))
+
+
+@shared_task(name="annotations.sweep_preannotation_jobs", ignore_result=True)
+def sweep_preannotation_jobs() -> dict:
+    """Periodic (Celery beat): re-send queued jobs whose message was lost, revive abandoned ones."""
+    return preannotation_jobs_sweep()
+
+
+@shared_task(
+    bind=True,
+    name="annotations.train_preannotator",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def train_preannotator(self, model_id: int) -> None:
+    """Train, evaluate and maybe activate a project model (services.training)."""
+    from annotations.services.training import trained_model_train
+
+    trained_model_train(model_id=int(model_id))
+
+
+@shared_task(name="annotations.run_import_job", acks_late=True, reject_on_worker_lost=True)
+def run_import_job(job_id: int) -> None:
+    """A large article import; the service records the outcome on the ImportJob row."""
+    from annotations.services.intake import import_job_run
+
+    import_job_run(job_id=job_id)
+
+
+@shared_task(
+    bind=True,
+    name="annotations.export_run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def export_run(self, job_id: int) -> None:
+    """Write an export job's file (services.exports); a finished job is left as it is."""
+    from annotations.services.exports import export_job_run
+
+    export_job_run(job_id=int(job_id))
+
+
+@shared_task(bind=True, name="annotations.webhook_deliver", acks_late=True, ignore_result=True, max_retries=None)
+def webhook_deliver(self, delivery_id: int) -> str:
+    """One delivery attempt; retried with exponential backoff until the service says it is final
+    (delivered, refused, or MAX_ATTEMPTS reached: the attempts are counted on the row)."""
+    from annotations.models import WebhookDelivery
+    from annotations.services.webhooks import webhook_delivery_attempt, webhook_retry_delay
+
+    outcome = webhook_delivery_attempt(delivery_id=int(delivery_id))
+    if outcome == "retry":
+        attempts = WebhookDelivery.objects.filter(id=delivery_id).values_list("attempts", flat=True).first() or 1
+        raise self.retry(countdown=webhook_retry_delay(attempts))
+    return outcome

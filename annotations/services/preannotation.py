@@ -1,14 +1,43 @@
-"""Pre-annotation jobs: a row per run, enqueued on commit, executed by a worker.
+"""Pre-annotation jobs: a row per run, enqueued on commit, executed by workers in batches.
 
-Contract of `preannotation_run`: the slow model call happens outside any transaction; the result
-is written in one short transaction holding SELECT FOR UPDATE on the article, and dropped if the
-article text changed since the job was queued. Re-running replaces the machine layer's suggestions
-(assignment NULL) and never touches anything in a person's layer.
+The job row is the truth; the broker only delivers it and may lose or repeat messages.
+
+Life of a job: QUEUED -> RUNNING -> DONE | FAILED (with `error`). A QUEUED job whose message was lost
+(broker down or restarted empty) and a RUNNING job whose worker died are put back on the broker by
+`preannotation_jobs_sweep` (Celery beat runs it every NEWSROOM_SWEEP_INTERVAL seconds).
+
+Contract of `preannotation_run` (the worker's entry point, one call per broker message):
+
+* It claims the message's job plus up to PREANNOTATION_BATCH_SIZE-1 other queued jobs of the same
+  project in one short transaction (``SELECT ... FOR UPDATE SKIP LOCKED``, so several workers on
+  several machines never claim the same job), marks them RUNNING and records the claim (the
+  delivery id) and the attempt number. A job already RUNNING under another delivery is left alone;
+  a redelivery of the message that claimed it (its worker was killed) takes it back at once.
+* The slow model call (one ``predict`` over all the batch's texts, i.e. one ``nlp.pipe``) happens
+  outside any transaction. If the batch call fails, each job is predicted alone, so one bad article
+  fails only its own job.
+* Each job's result is written in its own short transaction holding SELECT FOR UPDATE on the
+  article, and only if the job is still this attempt's (not taken over) and the article text is
+  unchanged (text hash). A changed text drops the result and queues a fresh job for the new text.
+* Storing replaces the article's machine layer (assignment NULL): running twice leaves one set.
+  Nothing in a person's layer is touched, except that decisions on a suggestion the new run
+  produces again (same label and offsets) are moved to the new suggestion, so accepted and
+  rejected stay accepted and rejected; rejections of suggestions that did not come back go.
+* A `PreannotatorError` (bad configuration, a model that is not installed, a backend answering 4xx
+  or nonsense) fails the job at once with its reason. A transient one (``exc.transient``: a remote
+  backend that timed out or answered 5xx after its own retries) and any other error re-queue the
+  job with a back-off until it has had PREANNOTATION_MAX_ATTEMPTS attempts, then fail it with the
+  last error.
 """
 
-import logging
+from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from annotations.models import (
@@ -23,11 +52,39 @@ from annotations.models import (
     Span,
     SuggestionState,
 )
-from annotations.preannotators.base import PreannotatorError
+from annotations.preannotators.base import PreannotatorError, Prediction
 from annotations.preannotators.registry import preannotator_for_project
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 3
+
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+TEXT_CHANGED = "Article text changed while it was being pre-annotated; result dropped (a new job is queued)."
+
+
+def _opt(key: str, default):
+    return settings.NEWSROOM.get(key, default)
+
+
+def max_attempts() -> int:
+    return int(_opt("PREANNOTATION_MAX_ATTEMPTS", 3))
+
+
+def batch_size() -> int:
+    return max(1, int(_opt("PREANNOTATION_BATCH_SIZE", 16)))
+
+
+def stale_after() -> timedelta:
+    """A RUNNING job older than this is abandoned (its worker died): longer than any task may run."""
+    default = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 360) or 360) + 60
+    return timedelta(seconds=float(_opt("PREANNOTATION_STALE_AFTER", default)))
+
+
+def requeue_after() -> timedelta:
+    """A QUEUED job sent longer ago than this is sent again (its message may have been lost)."""
+    return timedelta(seconds=float(_opt("PREANNOTATION_REQUEUE_AFTER", 300)))
+
+
+# --------------------------------------------------------------------------- creating and sending
 
 
 def preannotation_job_create(*, article: Article, requested_by=None) -> PreannotationJob:
@@ -35,8 +92,7 @@ def preannotation_job_create(*, article: Article, requested_by=None) -> Preannot
 
     If a job is already queued or running for the article, that job is returned instead.
     """
-    active = PreannotationJob.objects.filter(article=article, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-    existing = active.first()
+    existing = PreannotationJob.objects.filter(article=article, status__in=ACTIVE).first()
     if existing:
         return existing
     job = PreannotationJob.objects.create(
@@ -69,7 +125,22 @@ def preannotation_jobs_create_bulk(*, articles: list[Article], requested_by=None
     return jobs
 
 
-def preannotation_jobs_enqueue(*, job_ids: list[int]) -> None:
+def preannotation_rerun(*, articles, requested_by=None) -> list[PreannotationJob]:
+    """Re-run pre-annotation on `articles` (editor action; also "retry" for failed ones).
+
+    One new job per article, sent after the commit; an article with a job already queued or running
+    keeps that job (returned as is). Human work is never touched (see the module docstring).
+    """
+    jobs = []
+    with transaction.atomic():
+        for article in Article.objects.select_for_update().select_related("project").filter(
+            id__in=[a.id if isinstance(a, Article) else int(a) for a in articles]
+        ):
+            jobs.append(preannotation_job_create(article=article, requested_by=requested_by))
+    return jobs
+
+
+def preannotation_jobs_enqueue(*, job_ids: list[int], countdown: float | None = None) -> list[int]:
     """Publish many jobs over one broker connection. Jobs not sent stay queued for the sweeper."""
     from annotations.tasks import preannotate_article
 
@@ -77,116 +148,288 @@ def preannotation_jobs_enqueue(*, job_ids: list[int]) -> None:
     try:
         with preannotate_article.app.producer_or_acquire() as producer:
             for job_id in job_ids:
-                preannotate_article.apply_async((job_id,), producer=producer)
+                preannotate_article.apply_async((job_id,), producer=producer, countdown=countdown)
                 sent.append(job_id)
     except Exception:
         log.warning("broker unreachable after %d of %d jobs; the rest stay queued", len(sent), len(job_ids),
                     exc_info=True)
     if sent:
         PreannotationJob.objects.filter(id__in=sent).update(enqueued_at=timezone.now())
+    return sent
 
 
-def preannotation_job_enqueue(*, job_id: int) -> None:
-    """Hand the job to the broker. The row stays the truth: if the broker is down, a sweeper retries."""
+def preannotation_job_enqueue(*, job_id: int, countdown: float | None = None) -> bool:
+    """Hand the job to the broker. The row stays the truth: if the broker is down, the sweeper retries."""
     from annotations.tasks import preannotate_article
 
     try:
-        preannotate_article.delay(job_id)
+        preannotate_article.apply_async((job_id,), countdown=countdown)
     except Exception:  # broker unreachable: leave the job queued for the sweeper
         log.warning("could not enqueue pre-annotation job %s; it stays queued", job_id, exc_info=True)
-        return
+        return False
     PreannotationJob.objects.filter(id=job_id).update(enqueued_at=timezone.now())
+    return True
 
 
-def preannotation_run(*, job_id: int) -> PreannotationJob | None:
-    """Run one job (called by the worker). Idempotent; returns the job or None if it is gone."""
+# --------------------------------------------------------------------------- the sweeper
+
+
+def preannotation_jobs_sweep(*, limit: int = 5000) -> dict:
+    """Put lost work back on the broker. Safe to run anywhere, any number of times, concurrently.
+
+    * QUEUED jobs never sent (broker was down) or sent longer than PREANNOTATION_REQUEUE_AFTER ago
+      (the broker may have lost the message: Redis restarted empty) are sent again. A duplicate
+      message is harmless: the job is claimed once and the other delivery finds nothing to do.
+    * RUNNING jobs started longer than PREANNOTATION_STALE_AFTER ago lost their worker: they go back
+      to QUEUED (or FAILED, once they have had PREANNOTATION_MAX_ATTEMPTS attempts).
+    """
+    now = timezone.now()
+    failed = 0
+    revived: list[int] = []
     with transaction.atomic():
-        job = (
-            PreannotationJob.objects.select_for_update().select_related("article__project").filter(id=job_id).first()
+        stale = list(
+            PreannotationJob.objects.select_for_update(skip_locked=True)
+            .filter(status=JobStatus.RUNNING, started_at__lt=now - stale_after())
+            .order_by("id")[:limit]
         )
-        if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
-            return job
-        job.status = JobStatus.RUNNING
-        job.attempts += 1
-        job.started_at = timezone.now()
-        job.save(update_fields=["status", "attempts", "started_at"])
-    article = job.article
-    project = article.project
+        for job in stale:
+            reason = f"Worker lost or timed out (attempt {job.attempts} started {job.started_at:%Y-%m-%d %H:%M:%S}Z)."
+            if job.attempts >= max_attempts():
+                _mark_failed(job, f"Gave up after {job.attempts} attempts. {reason}", now)
+                failed += 1
+            else:
+                PreannotationJob.objects.filter(id=job.id).update(status=JobStatus.QUEUED, claim="", error=reason)
+                revived.append(job.id)
+    lost = list(
+        PreannotationJob.objects.filter(status=JobStatus.QUEUED)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - requeue_after()))
+        .exclude(id__in=revived)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    sent = preannotation_jobs_enqueue(job_ids=revived + lost) if revived or lost else []
+    result = {"requeued_running": len(revived), "resent_queued": len(lost), "sent": len(sent), "failed": failed}
+    if revived or lost or failed:
+        log.info("pre-annotation sweep: %s", result)
+    return result
+
+
+# --------------------------------------------------------------------------- running (worker side)
+
+
+def _claimable(job: PreannotationJob, delivery: str, now) -> bool:
+    if job.status == JobStatus.QUEUED:
+        return True
+    if job.status != JobStatus.RUNNING:
+        return False
+    if delivery and job.claim == delivery:
+        return True  # the message that claimed it is delivered again: its worker died
+    return job.started_at is not None and job.started_at < now - stale_after()
+
+
+def preannotation_claim(*, job_id: int, delivery: str = "", size: int | None = None) -> list[PreannotationJob]:
+    """Claim the job `job_id` (if it is free) and more queued jobs of its project, up to `size`."""
+    size = size or batch_size()
+    now = timezone.now()
+    claimed: list[PreannotationJob] = []
+    exhausted: list[PreannotationJob] = []
+    with transaction.atomic():
+        project_id = (
+            PreannotationJob.objects.filter(id=job_id).values_list("article__project_id", flat=True).first()
+        )
+        if project_id is None:
+            return []
+        locked = PreannotationJob.objects.select_for_update(skip_locked=True, of=("self",))
+        head = locked.filter(id=job_id).first()
+        if head is not None and _claimable(head, delivery, now):
+            claimed.append(head)
+        if delivery:  # a redelivered batch: take back every job that delivery had claimed
+            claimed += list(
+                locked.filter(status=JobStatus.RUNNING, claim=delivery).exclude(id=job_id).order_by("id")[:size]
+            )
+        if len(claimed) < size:
+            claimed += list(
+                locked.filter(status=JobStatus.QUEUED, article__project_id=project_id)
+                .exclude(id__in=[j.id for j in claimed])
+                .order_by("id")[: size - len(claimed)]
+            )
+        ready = []
+        for job in claimed:
+            if job.attempts >= max_attempts():
+                exhausted.append(job)
+                continue
+            job.status, job.claim, job.started_at = JobStatus.RUNNING, delivery, now
+            job.attempts += 1
+            ready.append(job)
+        for job in exhausted:
+            _mark_failed(job, f"Gave up after {job.attempts} attempts. {job.error}".strip(), now)
+        PreannotationJob.objects.bulk_update(ready, ["status", "claim", "started_at", "attempts"])
+    if not ready:
+        return []
+    articles = Article.objects.select_related("project").in_bulk([j.article_id for j in ready])
+    for job in ready:
+        job.article = articles[job.article_id]
+    return ready
+
+
+def preannotation_run(*, job_id: int, delivery: str = "") -> list[PreannotationJob]:
+    """Run the job `job_id` and whatever else this delivery claims (called by the worker)."""
+    jobs = preannotation_claim(job_id=job_id, delivery=delivery)
+    if not jobs:
+        return []
+    project = jobs[0].article.project
     labels = list(LabelType.objects.filter(project=project).values_list("name", flat=True))
     try:
         plugin = preannotator_for_project(project)
-        prediction = plugin.predict([article.text], labels)[0]  # slow: no transaction open
-    except PreannotatorError as exc:
-        return _fail(job, str(exc))
+    except (PreannotatorError, ValueError) as exc:
+        return [_attempt_failed(job, exc) for job in jobs]
     except Exception as exc:
-        log.exception("pre-annotation job %s failed", job_id)
-        if job.attempts >= MAX_ATTEMPTS:
-            return _fail(job, f"{type(exc).__name__}: {exc}")
-        raise
-    return _store(job, prediction)
+        log.exception("cannot load the pre-annotator of project %s", project.id)
+        return [_attempt_failed(job, exc) for job in jobs]
+    predictions: list[Prediction | Exception] | None = None
+    try:
+        predictions = _predict(plugin, [job.article.text for job in jobs], labels)  # slow: no transaction
+    except Exception as exc:
+        if len(jobs) == 1:
+            predictions = [exc]
+        else:  # isolate the failure: one article at a time
+            log.warning("batch of %d failed (%s); predicting one at a time", len(jobs), exc)
+            predictions = []
+            for job in jobs:
+                try:
+                    predictions.append(_predict(plugin, [job.article.text], labels)[0])
+                except Exception as single:
+                    predictions.append(single)
+    labels_by_name = {lt.name: lt for lt in LabelType.objects.filter(project=project)}
+    relation_types = {rt.name: rt for rt in RelationType.objects.filter(project=project)}
+    done = []
+    for job, prediction in zip(jobs, predictions, strict=True):
+        if isinstance(prediction, Exception):
+            done.append(_attempt_failed(job, prediction))
+        else:
+            done.append(_store(job, prediction, labels_by_name, relation_types))
+    return done
 
 
-def _fail(job: PreannotationJob, reason: str) -> PreannotationJob:
+def _predict(plugin, texts: list[str], labels: list[str]) -> list[Prediction]:
+    predictions = plugin.predict(texts, labels)
+    if len(predictions) != len(texts):
+        raise PreannotatorError(
+            f"pre-annotator {plugin.name!r} returned {len(predictions)} predictions for {len(texts)} texts"
+        )
+    return predictions
+
+
+def _mark_failed(job: PreannotationJob, reason: str, now) -> None:
+    PreannotationJob.objects.filter(id=job.id).update(
+        status=JobStatus.FAILED, error=reason[:2000], finished_at=now, claim=""
+    )
+    Article.objects.filter(id=job.article_id, status=ArticleStatus.NEW).update(
+        status=ArticleStatus.PREANNOTATION_FAILED, status_changed_at=now
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, PreannotatorError):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _attempt_failed(job: PreannotationJob, exc: BaseException) -> PreannotationJob:
+    """Record a failed attempt: final for a PreannotatorError or the last attempt, else re-queue."""
+    reason = _reason(exc)
+    permanent = isinstance(exc, PreannotatorError) and not getattr(exc, "transient", False)
+    final = permanent or job.attempts >= max_attempts()
+    if not permanent:
+        log.warning("pre-annotation job %s attempt %s failed: %s", job.id, job.attempts, reason)
+    now = timezone.now()
     with transaction.atomic():
-        PreannotationJob.objects.filter(id=job.id).update(
-            status=JobStatus.FAILED, error=reason[:2000], finished_at=timezone.now()
-        )
-        Article.objects.filter(id=job.article_id, status=ArticleStatus.NEW).update(
-            status=ArticleStatus.PREANNOTATION_FAILED, status_changed_at=timezone.now()
-        )
+        current = PreannotationJob.objects.select_for_update().filter(id=job.id).first()
+        if current is None or current.status != JobStatus.RUNNING or current.attempts != job.attempts:
+            return current or job  # someone else took the job over meanwhile
+        if final:
+            if job.attempts > 1 and not permanent:
+                reason = f"Failed {job.attempts} times; last error: {reason}"
+            _mark_failed(current, reason, now)
+        else:
+            PreannotationJob.objects.filter(id=job.id).update(status=JobStatus.QUEUED, claim="", error=reason[:2000])
+            delay = min(60, 2 ** job.attempts)
+            transaction.on_commit(lambda: preannotation_job_enqueue(job_id=job.id, countdown=delay))
     job.refresh_from_db()
     return job
 
 
-@transaction.atomic
-def _store(job: PreannotationJob, prediction) -> PreannotationJob:
-    article = Article.objects.select_for_update().get(id=job.article_id)
+def _store(job: PreannotationJob, prediction: Prediction, labels: dict, relation_types: dict) -> PreannotationJob:
+    """Write one job's result (short transaction, article row locked). See the module docstring."""
     now = timezone.now()
-    if article.text_hash != job.text_hash:
-        job.status, job.error, job.finished_at = JobStatus.FAILED, "Article text changed; result dropped.", now
-        job.save(update_fields=["status", "error", "finished_at"])
-        return job
-    labels = {lt.name: lt for lt in LabelType.objects.filter(project_id=article.project_id)}
-    relation_types = {rt.name: rt for rt in RelationType.objects.filter(project_id=article.project_id)}
-    # Replace the machine layer: earlier suggestions go; decisions people made on them stay in
-    # their layers (from_suggestion is SET_NULL), except rejections, which only made sense for them.
-    Span.objects.filter(
-        article=article, assignment__isnull=False, state=SuggestionState.REJECTED, from_suggestion__isnull=False,
-        from_suggestion__assignment__isnull=True,
-    ).delete()
-    Span.objects.filter(article=article, assignment__isnull=True, origin=Origin.MACHINE).delete()
-    created: dict[int, Span] = {}
-    rows = []
-    for i, s in enumerate(prediction.spans):
-        label = labels.get(s.label)
-        if label is None or not (0 <= s.start < s.end <= len(article.text)):
-            continue
-        rows.append(
-            (i, Span(
-                article=article, label=label, start=s.start, end=s.end, text=article.text[s.start:s.end],
-                origin=Origin.MACHINE, state=SuggestionState.PENDING,
-                confidence=max(0.0, min(1.0, float(s.confidence))), preannotator=prediction.preannotator,
-                model_version=prediction.model_version, attributes=dict(s.attributes or {}), job=job,
-            ))
-        )
-    for (i, _), span in zip(rows, Span.objects.bulk_create([r[1] for r in rows]), strict=True):
-        created[i] = span
-    Relation.objects.bulk_create(
-        [
-            Relation(
-                article=article, type=relation_types[r.type], from_span=created[r.from_index],
-                to_span=created[r.to_index], origin=Origin.MACHINE, state=SuggestionState.PENDING,
-                confidence=r.confidence, job=job,
+    with transaction.atomic():
+        article = Article.objects.select_for_update().get(id=job.article_id)
+        current = PreannotationJob.objects.select_for_update().filter(id=job.id).first()
+        if current is None or current.status != JobStatus.RUNNING or current.attempts != job.attempts:
+            return current or job  # taken over by another delivery (lease expired): its result wins
+        if article.text_hash != current.text_hash:
+            current.status, current.error, current.finished_at, current.claim = JobStatus.FAILED, TEXT_CHANGED, now, ""
+            current.save(update_fields=["status", "error", "finished_at", "claim"])
+            preannotation_job_create(article=article, requested_by=current.requested_by)
+            return current
+        text = article.text
+        old = list(
+            Span.objects.filter(article=article, assignment__isnull=True, origin=Origin.MACHINE).values_list(
+                "id", "start", "end", "label_id"
             )
-            for r in prediction.relations
-            if r.type in relation_types and r.from_index in created and r.to_index in created
-            and r.from_index != r.to_index
-        ]
-    )
-    job.status, job.finished_at, job.error = JobStatus.DONE, now, ""
-    job.model_version, job.span_count = prediction.model_version, len(created)
-    job.save(update_fields=["status", "finished_at", "error", "model_version", "span_count"])
-    if article.status in (ArticleStatus.NEW, ArticleStatus.PREANNOTATION_FAILED):
-        article.status, article.status_changed_at = ArticleStatus.PREANNOTATED, now
-        article.save(update_fields=["status", "status_changed_at"])
-    return job
+        )
+        old_by_key: dict[tuple, int] = {}
+        for sid, s, e, lid in old:
+            old_by_key.setdefault((s, e, lid), sid)
+        rows: list[tuple[int, Span]] = []
+        seen: set[tuple] = set()
+        for i, s in enumerate(prediction.spans):
+            label = labels.get(s.label)
+            if label is None or not (0 <= s.start < s.end <= len(text)) or (s.start, s.end, label.id) in seen:
+                continue
+            seen.add((s.start, s.end, label.id))
+            rows.append((i, Span(
+                article=article, label=label, start=s.start, end=s.end, text=text[s.start:s.end],
+                origin=Origin.MACHINE, state=SuggestionState.PENDING,
+                confidence=max(0.0, min(1.0, float(s.confidence))), preannotator=prediction.preannotator[:100],
+                model_version=prediction.model_version[:100], attributes=dict(s.attributes or {}), job=current,
+            )))
+        created: dict[int, Span] = {}
+        for (i, _), span in zip(rows, Span.objects.bulk_create([r[1] for r in rows]), strict=True):
+            created[i] = span
+        # Decisions people made on a suggestion that came back follow it to the new row.
+        carried: set[int] = set()
+        for span in created.values():
+            old_id = old_by_key.get((span.start, span.end, span.label_id))
+            if old_id is not None:
+                Span.objects.filter(from_suggestion_id=old_id).update(from_suggestion=span)
+                carried.add(old_id)
+        gone = [sid for sid, *_ in old if sid not in carried]
+        if gone:
+            # Rejections only meant something for their suggestion; accepted copies stay (SET_NULL).
+            Span.objects.filter(from_suggestion_id__in=gone, state=SuggestionState.REJECTED).delete()
+        Span.objects.filter(id__in=[sid for sid, *_ in old]).delete()  # cascades to machine relations
+        relations, pairs = [], set()
+        for r in prediction.relations:
+            rtype = relation_types.get(r.type)
+            if rtype is None or r.from_index not in created or r.to_index not in created:
+                continue
+            a, b = created[r.from_index], created[r.to_index]
+            if a.id == b.id or (a.id, b.id, rtype.id) in pairs:
+                continue
+            pairs.add((a.id, b.id, rtype.id))
+            relations.append(Relation(
+                article=article, type=rtype, from_span=a, to_span=b, origin=Origin.MACHINE,
+                state=SuggestionState.PENDING, confidence=max(0.0, min(1.0, float(r.confidence))), job=current,
+            ))
+        Relation.objects.bulk_create(relations)
+        current.status, current.finished_at, current.error, current.claim = JobStatus.DONE, now, "", ""
+        current.model_version, current.span_count = prediction.model_version[:100], len(created)
+        current.preannotator = prediction.preannotator[:50]
+        current.save(update_fields=[
+            "status", "finished_at", "error", "claim", "model_version", "span_count", "preannotator",
+        ])
+        if article.status in (ArticleStatus.NEW, ArticleStatus.PREANNOTATION_FAILED):
+            article.status, article.status_changed_at = ArticleStatus.PREANNOTATED, now
+            article.save(update_fields=["status", "status_changed_at"])
+    return current
