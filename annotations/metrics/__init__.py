@@ -1,0 +1,1 @@
+"""Pure metric modules (no Django): agreement between annotators."""

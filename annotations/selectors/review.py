@@ -1,0 +1,387 @@
+"""Reads of the review area: the review queue, the compare view, agreement, progress, history.
+
+Each function runs a constant number of queries whatever the number of articles or spans.
+"""
+
+import contextlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from annotations.metrics.agreement import agreement_table, mean, pair_agreement
+from annotations.models import (
+    Article,
+    ArticleEvent,
+    ArticleStatus,
+    Assignment,
+    AssignmentKind,
+    AssignmentStatus,
+    LabelType,
+    Project,
+    Review,
+    ReviewDecision,
+    Role,
+    Span,
+    SuggestionState,
+)
+from annotations.selectors.projects import project_list_for_user
+
+REVIEW_QUEUE_STATUSES = [ArticleStatus.SUBMITTED, ArticleStatus.IN_REVIEW]
+DONE_WORK = [AssignmentStatus.SUBMITTED, AssignmentStatus.DONE]
+
+
+# --- Return comment, for the annotate page ------------------------------------------------------
+
+
+def return_comment_for_assignment(*, assignment: Assignment) -> Review | None:
+    """The reviewer's latest "returned" decision on the assignment's article, if the assignment is
+    returned (shown on the annotator's annotate page). One query."""
+    if assignment.status != AssignmentStatus.RETURNED:
+        return None
+    return (
+        Review.objects.filter(article_id=assignment.article_id, decision=ReviewDecision.RETURNED)
+        .select_related("reviewer").order_by("-created_at", "-id").first()
+    )
+
+
+def latest_return_comments(*, article_ids) -> dict[int, Review]:
+    """{article id: latest returned Review} for many articles in one query."""
+    out: dict[int, Review] = {}
+    for review in (
+        Review.objects.filter(article_id__in=list(article_ids), decision=ReviewDecision.RETURNED)
+        .select_related("reviewer").order_by("article_id", "-created_at", "-id")
+    ):
+        out.setdefault(review.article_id, review)
+    return out
+
+
+# --- Review queue ---------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueRow:
+    article: Article
+    annotators: list[str]
+    label_counts: dict[str, list[int]]  # label -> span count per annotator
+    disagreement: bool
+
+
+def review_queue(*, user, filters: dict | None = None) -> tuple[list[QueueRow], dict]:
+    """Articles waiting for review in the projects where `user` reviews (or manages).
+
+    filters: project (id), annotator (user id), since / until (date of the last status change),
+    status ("submitted", "in_review", "returned", "approved" or "" for submitted + in review),
+    label + min_count (an annotator marked at least min_count spans of that label),
+    disagreement ("1": annotators' layers differ, "0": they agree). Returns (rows, choices for
+    the filter form). A fixed number of queries: articles, their annotation layers, their spans.
+    """
+    filters = filters or {}
+    projects = project_list_for_user(user=user, roles=[Role.REVIEWER, Role.MANAGER])
+    qs = Article.objects.filter(project__in=projects).select_related("project")
+    status = filters.get("status") or ""
+    qs = qs.filter(status=status) if status in ArticleStatus.values else qs.filter(status__in=REVIEW_QUEUE_STATUSES)
+    if str(filters.get("project") or "").isdigit():
+        qs = qs.filter(project_id=int(filters["project"]))
+    if str(filters.get("annotator") or "").isdigit():
+        qs = qs.filter(assignments__user_id=int(filters["annotator"]), assignments__kind=AssignmentKind.ANNOTATION)
+    for key, lookup in (("since", "status_changed_at__date__gte"), ("until", "status_changed_at__date__lte")):
+        value = filters.get(key)
+        if value:
+            with contextlib.suppress(ValueError):
+                qs = qs.filter(**{lookup: date.fromisoformat(str(value))})
+    articles = list(qs.distinct().order_by("status_changed_at", "id")[:500])
+    ids = [a.id for a in articles]
+    layers = list(
+        Assignment.objects.filter(article_id__in=ids, kind=AssignmentKind.ANNOTATION)
+        .select_related("user").order_by("article_id", "id")
+    )
+    spans = Span.objects.filter(
+        assignment__in=[a.id for a in layers], state=SuggestionState.ACCEPTED
+    ).values_list("assignment_id", "start", "end", "label__name")
+    by_layer: dict[int, set] = defaultdict(set)
+    for assignment_id, start, end, label in spans:
+        by_layer[assignment_id].add((start, end, label))
+    layers_by_article: dict[int, list[Assignment]] = defaultdict(list)
+    for layer in layers:
+        layers_by_article[layer.article_id].append(layer)
+    label = filters.get("label") or ""
+    try:
+        min_count = int(filters.get("min_count") or 0)
+    except ValueError:
+        min_count = 0
+    disagreement = str(filters.get("disagreement") or "")
+    rows = []
+    for article in articles:
+        mine = layers_by_article[article.id]
+        counts: dict[str, list[int]] = {}
+        for i, layer in enumerate(mine):
+            for _s, _e, lab in by_layer[layer.id]:
+                counts.setdefault(lab, [0] * len(mine))[i] += 1
+        sets = [frozenset(by_layer[layer.id]) for layer in mine]
+        differ = len(set(sets)) > 1
+        if label and max(counts.get(label, [0]) or [0]) < min_count:
+            continue
+        if disagreement == "1" and not differ or disagreement == "0" and differ:
+            continue
+        rows.append(QueueRow(article=article, annotators=[layer.user.username for layer in mine],
+                             label_counts=dict(sorted(counts.items())), disagreement=differ))
+    choices = {
+        "projects": list(projects.order_by("name").values_list("id", "name")),
+        "annotators": list(
+            Assignment.objects.filter(article__project__in=projects, kind=AssignmentKind.ANNOTATION)
+            .values_list("user_id", "user__username").distinct().order_by("user__username")
+        ),
+        "labels": sorted(set(LabelType.objects.filter(project__in=projects).values_list("name", flat=True))),
+        "statuses": ArticleStatus.choices,
+    }
+    return rows, choices
+
+
+# --- Review / compare page --------------------------------------------------------------------------
+
+
+@dataclass
+class MergedRow:
+    key: tuple[int, int, str]
+    text: str
+    holders: dict[int, int] = field(default_factory=dict)  # annotation assignment id -> span id
+    final_span_id: int | None = None
+
+    @property
+    def start(self):
+        return self.key[0]
+
+    @property
+    def end(self):
+        return self.key[1]
+
+    @property
+    def label(self):
+        return self.key[2]
+
+
+def segments(text: str, spans: list[tuple[int, int, str]]) -> list[dict]:
+    """Cut `text` at every span boundary: [{"text", "labels": [...]}], for highlighting."""
+    cuts = sorted({0, len(text), *[s for s, _, _ in spans], *[e for _, e, _ in spans]})
+    out = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        if a >= b:
+            continue
+        labels = sorted({lab for s, e, lab in spans if s <= a and b <= e})
+        out.append({"text": text[a:b], "labels": labels, "css": " ".join(f"lbl-{lab}" for lab in labels)})
+    return out
+
+
+def review_compare(*, article: Article) -> dict:
+    """Everything the review page shows, in a fixed number of queries: the annotators' layers side
+    by side, the merged list of spans with who has each and whether it is in the review layer."""
+    layers = list(
+        Assignment.objects.filter(article=article).select_related("user").order_by("kind", "id")
+    )
+    annotation = [a for a in layers if a.kind == AssignmentKind.ANNOTATION]
+    review = next((a for a in layers if a.kind == AssignmentKind.REVIEW), None)
+    spans = list(
+        Span.objects.filter(assignment__in=[a.id for a in layers], state=SuggestionState.ACCEPTED)
+        .select_related("label").order_by("start", "end", "id")
+    )
+    by_layer: dict[int, list[Span]] = defaultdict(list)
+    for s in spans:
+        by_layer[s.assignment_id].append(s)
+    merged: dict[tuple, MergedRow] = {}
+    for layer in annotation:
+        for s in by_layer[layer.id]:
+            row = merged.setdefault((s.start, s.end, s.label.name), MergedRow(key=(s.start, s.end, s.label.name),
+                                                                               text=s.text))
+            row.holders.setdefault(layer.id, s.id)
+    if review:
+        for s in by_layer[review.id]:
+            row = merged.setdefault((s.start, s.end, s.label.name), MergedRow(key=(s.start, s.end, s.label.name),
+                                                                               text=s.text))
+            row.final_span_id = s.id
+    rows = sorted(merged.values(), key=lambda r: r.key)
+    for row in rows:
+        row.cells = [row.holders.get(layer.id) for layer in annotation]
+        row.agreed = len(row.holders) == len(annotation) and bool(annotation)
+        row.take_span_id = next((c for c in row.cells if c), None)
+    columns = [
+        {"assignment": layer, "spans": by_layer[layer.id],
+         "segments": segments(article.text, [(s.start, s.end, s.label.name) for s in by_layer[layer.id]])}
+        for layer in annotation
+    ]
+    final = by_layer[review.id] if review else []
+    texts = {article.id: article.text}
+    agreement = agreement_table(
+        texts,
+        {layer.user.username: {article.id: [(s.start, s.end, s.label.name) for s in by_layer[layer.id]]}
+         for layer in annotation},
+        labels=sorted({s.label.name for s in spans}),
+    )
+    return {
+        "columns": columns,
+        "merged": rows,
+        "review": review,
+        "final": final,
+        "final_segments": segments(article.text, [(s.start, s.end, s.label.name) for s in final]),
+        "agreement": agreement,
+        "labels": sorted({s.label.name for s in spans}),
+    }
+
+
+# --- Agreement --------------------------------------------------------------------------------------
+
+
+def _project_layers(project: Project, article_ids=None):
+    """(texts, {annotator: {article: spans}}, assignments) for the project's finished annotation work.
+    Three queries."""
+    assignments = Assignment.objects.filter(
+        article__project=project, kind=AssignmentKind.ANNOTATION, status__in=DONE_WORK
+    ).select_related("user")
+    if article_ids is not None:
+        assignments = assignments.filter(article_id__in=list(article_ids))
+    assignments = list(assignments)
+    texts = dict(Article.objects.filter(id__in={a.article_id for a in assignments}).values_list("id", "text"))
+    layers: dict[str, dict[int, list]] = defaultdict(dict)
+    owner = {}
+    for a in assignments:
+        layers[a.user.username][a.article_id] = []
+        owner[a.id] = (a.user.username, a.article_id)
+    for assignment_id, start, end, label in Span.objects.filter(
+        assignment_id__in=list(owner), state=SuggestionState.ACCEPTED
+    ).values_list("assignment_id", "start", "end", "label__name"):
+        user, article_id = owner[assignment_id]
+        layers[user][article_id].append((start, end, label))
+    return texts, dict(layers), assignments
+
+
+def project_agreement(*, project: Project) -> dict:
+    """Agreement of every annotator pair over the articles both finished, per label and pooled,
+    plus per-article figures for articles with two or more annotators."""
+    labels = list(LabelType.objects.filter(project=project).order_by("order", "name").values_list("name", flat=True))
+    texts, layers, _ = _project_layers(project)
+    pairs = agreement_table(texts, layers, labels)
+    per_article = []
+    by_article: dict[int, dict[str, list]] = defaultdict(dict)
+    for user, docs in layers.items():
+        for article_id, spans in docs.items():
+            by_article[article_id][user] = spans
+    for article_id in sorted(by_article):
+        people = by_article[article_id]
+        if len(people) < 2:
+            continue
+        rows = agreement_table({article_id: texts[article_id]}, {u: {article_id: s} for u, s in people.items()},
+                               labels)
+        per_article.append({
+            "article": article_id,
+            "annotators": sorted(people),
+            "f1_exact": mean(r["f1_exact"]["ALL"] for r in rows),
+            "f1_overlap": mean(r["f1_overlap"]["ALL"] for r in rows),
+            "kappa": mean(r["kappa"]["ALL"] for r in rows),
+            "pairs": rows,
+        })
+    return {"project": project.id, "labels": labels, "pairs": pairs, "articles": per_article}
+
+
+def article_agreement(*, article: Article) -> list[dict]:
+    labels = list(LabelType.objects.filter(project_id=article.project_id).values_list("name", flat=True))
+    texts, layers, _ = _project_layers(article.project, article_ids=[article.id])
+    return agreement_table(texts, layers, labels)
+
+
+def week_start(d) -> date:
+    d = d.date() if hasattr(d, "date") else d
+    return d - timedelta(days=d.weekday())
+
+
+def project_timeline(*, project: Project) -> dict:
+    """Per annotator and ISO week: articles submitted, and their mean pairwise overlap F1 against the
+    other annotators of the same articles (agreement over time). Three queries."""
+    texts, layers, assignments = _project_layers(project)
+    week_of = {(a.user.username, a.article_id): week_start(a.submitted_at or a.updated_at) for a in assignments}
+    throughput: dict[str, Counter] = defaultdict(Counter)
+    for (user, _article), week in week_of.items():
+        throughput[user][week] += 1
+    f1s: dict[str, dict[date, list[float]]] = defaultdict(lambda: defaultdict(list))
+    users = sorted(layers)
+    for i, a in enumerate(users):
+        for b in users[i + 1:]:
+            for article_id in set(layers[a]) & set(layers[b]):
+                f1 = pair_agreement([texts[article_id]], [layers[a][article_id]], [layers[b][article_id]])
+                value = f1["f1_overlap"]["ALL"]
+                f1s[a][week_of[(a, article_id)]].append(value)
+                f1s[b][week_of[(b, article_id)]].append(value)
+    weeks = sorted({w for c in throughput.values() for w in c})
+    return {
+        "weeks": weeks,
+        "annotators": users,
+        "throughput": {u: [throughput[u].get(w, 0) for w in weeks] for u in users},
+        "agreement": {u: [mean(f1s[u].get(w, [])) for w in weeks] for u in users},
+    }
+
+
+# --- Progress -------------------------------------------------------------------------------------
+
+
+def project_progress(*, project: Project) -> dict:
+    """Counts by article status, per annotator (assignments by status) and per label (spans in the
+    annotators' layers and in approved final versions). Three queries."""
+    by_status = dict(
+        Article.objects.filter(project=project).values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    statuses = [{"status": value, "label": label, "count": by_status.get(value, 0)}
+                for value, label in ArticleStatus.choices]
+    per_annotator: dict[str, Counter] = defaultdict(Counter)
+    for username, status, n in (
+        Assignment.objects.filter(article__project=project, kind=AssignmentKind.ANNOTATION)
+        .values_list("user__username", "status").annotate(n=Count("id")).values_list("user__username", "status", "n")
+    ):
+        per_annotator[username][status] = n
+    annotators = [
+        {"user": u, **{s: c[s] for s in AssignmentStatus.values}, "total": sum(c.values())}
+        for u, c in sorted(per_annotator.items())
+    ]
+    label_rows = (
+        Span.objects.filter(article__project=project, state=SuggestionState.ACCEPTED, assignment__isnull=False)
+        .values_list("label__name")
+        .annotate(
+            annotated=Count("id", filter=Q(assignment__kind=AssignmentKind.ANNOTATION)),
+            final=Count("id", filter=Q(assignment__kind=AssignmentKind.REVIEW,
+                                       article__status=ArticleStatus.APPROVED)),
+        )
+        .values_list("label__name", "annotated", "final")
+        .order_by("label__name")
+    )
+    labels = [{"label": n, "annotated": a, "final": f} for n, a, f in label_rows]
+    return {"project": project.id, "statuses": statuses, "total": sum(by_status.values()),
+            "annotators": annotators, "labels": labels}
+
+
+def progress_csv_rows(progress: dict):
+    """Rows for the CSV download: section, key, metric, value."""
+    yield ["section", "key", "metric", "value"]
+    for row in progress["statuses"]:
+        yield ["status", row["status"], "articles", row["count"]]
+    for row in progress["annotators"]:
+        for status in [*AssignmentStatus.values, "total"]:
+            yield ["annotator", row["user"], status, row[status]]
+    for row in progress["labels"]:
+        yield ["label", row["label"], "annotated", row["annotated"]]
+        yield ["label", row["label"], "final", row["final"]]
+
+
+# --- History ----------------------------------------------------------------------------------------
+
+
+def article_timeline(*, article: Article) -> QuerySet[ArticleEvent]:
+    return ArticleEvent.objects.filter(article=article).select_related("actor").order_by("created_at", "id")
+
+
+def article_for_user(*, user, article_id, roles=None) -> Article:
+    """The article if `user` may see it (member of its project, with one of `roles` if given), else
+    Article.DoesNotExist. Roles are re-checked by the caller for a 403 rather than a 404."""
+    return (
+        Article.objects.filter(project__in=project_list_for_user(user=user))
+        .select_related("project").prefetch_related(Prefetch("project__label_types"))
+        .get(id=article_id)
+    )
