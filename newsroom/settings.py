@@ -183,6 +183,16 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "newsroom"
 CELERY_TIMEZONE = TIME_ZONE
+# Publishing must not hang an upload when the broker is down: the job row stays queued and the
+# sweeper sends it later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# Celery beat (run ONE beat per deployment: `celery -A newsroom worker --beat` or `celery -A newsroom beat`).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-preannotation-jobs": {
+        "task": "annotations.sweep_preannotation_jobs",
+        "schedule": env.float("NEWSROOM_SWEEP_INTERVAL", default=60.0),
+    },
+}
 
 # --- The app's own settings ----------------------------------------------------------------
 NEWSROOM = {
@@ -195,7 +205,15 @@ NEWSROOM = {
     # Addresses that outbound requests (webhooks, remote ML backends) may reach despite being private.
     "OUTBOUND_ALLOWLIST": env.list("NEWSROOM_OUTBOUND_ALLOWLIST", default=[]),
     "EXPORT_DIR": VAR_DIR / "exports",
-    "MODEL_DIR": VAR_DIR / "models",
+    "MODEL_DIR": Path(env.str("NEWSROOM_MODEL_DIR", default=str(VAR_DIR / "models"))),
+    # Pre-annotation workers: jobs claimed per task (one nlp.pipe call), attempts before a job fails,
+    # seconds after which a queued job is re-sent / a running job counts as abandoned (sweeper).
+    "PREANNOTATION_BATCH_SIZE": env.int("NEWSROOM_PREANNOTATION_BATCH_SIZE", default=16),
+    "PREANNOTATION_MAX_ATTEMPTS": env.int("NEWSROOM_PREANNOTATION_MAX_ATTEMPTS", default=3),
+    "PREANNOTATION_REQUEUE_AFTER": env.float("NEWSROOM_PREANNOTATION_REQUEUE_AFTER", default=300.0),
+    "PREANNOTATION_STALE_AFTER": env.float(
+        "NEWSROOM_PREANNOTATION_STALE_AFTER", default=float(CELERY_TASK_TIME_LIMIT + 60)
+    ),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = NEWSROOM["MAX_UPLOAD_BYTES"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
