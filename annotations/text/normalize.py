@@ -10,11 +10,16 @@ and trailing blank lines dropped. Emoji, ZWJ sequences, non-Latin and right-to-l
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
 _DROP_FORMAT = {"\ufeff"}  # BOM / zero-width no-break space
 _HANGUL_JOINERS = range(0x1161, 0x11C3)  # jamo vowels and trailing consonants compose with what precedes
+# Anything `_clean` would change: CR and other control characters except tab and newline, a BOM,
+# whitespace at the end of a line or of the text, a leading or trailing newline. (`\s` in a str
+# pattern is exactly `str.isspace()`.) If none is present, the text is already clean.
+_NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff]|[^\S\n]+(?=\n|\Z)|\A\n|\n\Z")
 
 
 @dataclass
@@ -47,6 +52,33 @@ class OffsetMap:
         before = [other.start(b) for b in self.before]
         after = [other.end(a) for a in self.after]
         return OffsetMap(before, after, other.stored_length)
+
+
+class IdentityMap(OffsetMap):
+    """The map of a text normalisation left unchanged: position i stays i. Built in O(1)."""
+
+    def __init__(self, length: int):  # no lists: they are made only if someone asks for them
+        self.stored_length = length
+
+    @property
+    def before(self) -> list[int]:  # type: ignore[override]
+        return list(range(self.stored_length))
+
+    @property
+    def after(self) -> list[int]:  # type: ignore[override]
+        return list(range(1, self.stored_length + 1))
+
+    def start(self, raw_start: int) -> int:
+        return min(max(raw_start, 0), self.stored_length)
+
+    def end(self, raw_end: int) -> int:
+        return min(max(raw_end, 0), self.stored_length)
+
+    def then(self, other: OffsetMap) -> OffsetMap:
+        return other
+
+    def __repr__(self) -> str:
+        return f"IdentityMap({self.stored_length})"
 
 
 def _nfc(raw: str) -> tuple[str, OffsetMap]:
@@ -129,8 +161,25 @@ def _clean(text: str) -> tuple[str, OffsetMap]:
 
 
 def normalize(raw: str) -> tuple[str, OffsetMap]:
-    nfc_text, m1 = _nfc(raw)
-    stored, m2 = _clean(nfc_text)
+    """The stored text and the map from raw to stored offsets.
+
+    Fast paths: text already in NFC skips the per-character NFC pass, and text with nothing to clean
+    skips the cleaning pass; a text needing neither comes back as is with an `IdentityMap`.
+    """
+    if unicodedata.is_normalized("NFC", raw):
+        nfc_text, m1 = raw, None
+    else:
+        nfc_text, m1 = _nfc(raw)
+    if _NEEDS_CLEANING.search(nfc_text) is None:
+        stored, m2 = nfc_text, None
+    else:
+        stored, m2 = _clean(nfc_text)
+    if m1 is None and m2 is None:
+        return stored, IdentityMap(len(stored))
+    if m1 is None:
+        return stored, m2
+    if m2 is None:
+        return stored, m1
     return stored, m1.then(m2)
 
 
