@@ -1,10 +1,12 @@
 from django.contrib import admin
 
 from annotations import models as m
+from annotations.admin.scoping import ProjectScopedAdminMixin
 
 
 @admin.register(m.Span)
-class SpanAdmin(admin.ModelAdmin):
+class SpanAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+    project_field = "article__project"
     list_display = ["id", "article", "label", "start", "end", "text", "origin", "state", "confidence", "assignment"]
     list_filter = ["origin", "state", "label__name"]
     raw_id_fields = ["article", "assignment", "job", "from_suggestion"]
@@ -12,6 +14,7 @@ class SpanAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.Relation)
-class RelationAdmin(admin.ModelAdmin):
+class RelationAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+    project_field = "article__project"
     list_display = ["id", "article", "from_span", "type", "to_span", "origin", "state"]
     raw_id_fields = ["article", "assignment", "from_span", "to_span", "job"]

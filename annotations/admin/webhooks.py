@@ -1,9 +1,11 @@
 from django.contrib import admin
 
 from annotations import models as m
+from annotations.admin.scoping import ProjectScopedAdminMixin, ProjectScopedInlineMixin
 
 
-class WebhookDeliveryInline(admin.TabularInline):
+class WebhookDeliveryInline(ProjectScopedInlineMixin, admin.TabularInline):
+    parent_project_field = "project"
     model = m.WebhookDelivery
     extra = 0
     readonly_fields = ["event", "status", "attempts", "response_code", "error", "created_at", "delivered_at"]
@@ -11,12 +13,13 @@ class WebhookDeliveryInline(admin.TabularInline):
 
 
 @admin.register(m.Webhook)
-class WebhookAdmin(admin.ModelAdmin):
+class WebhookAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     list_display = ["url", "project", "active", "created_at"]
     inlines = [WebhookDeliveryInline]
 
 
 @admin.register(m.WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+    project_field = "webhook__project"
     list_display = ["webhook", "event", "status", "attempts", "response_code", "created_at"]
     list_filter = ["status", "event"]

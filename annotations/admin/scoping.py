@@ -1,0 +1,170 @@
+"""Project scoping for the admin: every staff user sees only the projects they belong to.
+
+`ProjectScopedAdminMixin` goes first in the bases of every project-bound ModelAdmin. It
+- filters `get_queryset()` to the user's projects (superusers see everything),
+- replaces Django's model permissions by the project roles: viewing needs any role in the object's
+  project (`view_roles`), changing / adding / deleting the roles in `change_roles` (`add_roles`,
+  `delete_roles` when they differ),
+- limits foreign-key choices (project, article, label ...) to the projects where the user may change.
+
+Objects of other projects are simply not in the queryset, so their change pages answer 404.
+"""
+
+from django.contrib.auth import get_user_model
+
+from annotations.models import Role
+from annotations.selectors.projects import project_list_for_user, user_roles
+
+ALL_ROLES = tuple(Role.values)
+MANAGER = (Role.MANAGER,)
+EDITORS = (Role.EDITOR, Role.MANAGER)
+
+
+def _project_of(obj, path: str):
+    if path == "self":
+        return obj
+    for part in path.split("__"):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _project_path_of_model(model) -> str | None:
+    """How a related model reaches its Project, for limiting foreign-key choices."""
+    from annotations.models import Project
+
+    if model is Project:
+        return "self"
+    names = {f.name for f in model._meta.get_fields()}
+    if "project" in names:
+        return "project"
+    if "article" in names:
+        return "article__project"
+    if "webhook" in names:
+        return "webhook__project"
+    return None
+
+
+class ProjectScopedAdminMixin:
+    project_field = "project"
+    view_roles: tuple = ALL_ROLES
+    change_roles: tuple = MANAGER
+    add_roles: tuple | None = None
+    delete_roles: tuple | None = None
+
+    # --- queryset ---------------------------------------------------------------------------
+    def scope(self, request, queryset, roles=None):
+        if request.user.is_superuser:
+            return queryset
+        projects = project_list_for_user(user=request.user, roles=list(roles) if roles else None)
+        if self.project_field == "self":
+            return queryset.filter(id__in=projects.values("id"))
+        return queryset.filter(**{f"{self.project_field}__in": projects})
+
+    def get_queryset(self, request):
+        return self.scope(request, super().get_queryset(request))
+
+    # --- permissions --------------------------------------------------------------------------
+    def _allowed(self, request, roles, obj=None) -> bool:
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        if user.is_superuser:
+            return True
+        if not roles:
+            return False
+        if obj is None:
+            return project_list_for_user(user=user, roles=list(roles)).exists()
+        project = _project_of(obj, self.project_field)
+        return project is not None and bool(user_roles(user=user, project=project) & set(roles))
+
+    def has_module_permission(self, request):
+        return self._allowed(request, self.view_roles)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, self.view_roles, obj) or self.has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, self.change_roles, obj)
+
+    def has_add_permission(self, request, *args):
+        roles = self.add_roles if self.add_roles is not None else self.change_roles
+        return self._allowed(request, roles)
+
+    def has_delete_permission(self, request, obj=None):
+        roles = self.delete_roles if self.delete_roles is not None else self.change_roles
+        return self._allowed(request, roles, obj)
+
+    # --- choices ---------------------------------------------------------------------------------
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        user = request.user
+        related = db_field.related_model
+        if not user.is_superuser and related is not get_user_model():
+            path = _project_path_of_model(related)
+            if path is not None:
+                projects = project_list_for_user(user=user, roles=list(self.change_roles) or None)
+                qs = kwargs.get("queryset", related._default_manager.all())
+                if path == "self":
+                    kwargs["queryset"] = qs.filter(id__in=projects.values("id"))
+                else:
+                    kwargs["queryset"] = qs.filter(**{f"{path}__in": projects})
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ProjectScopedInlineMixin:
+    """Inlines of a project-bound parent: editable by the parent's `change_roles` in its project."""
+
+    parent_project_field = "self"
+    change_roles: tuple = MANAGER
+
+    def _allowed(self, request, obj=None) -> bool:
+        user = request.user
+        if user.is_superuser:
+            return True
+        if obj is None:
+            return project_list_for_user(user=user, roles=list(self.change_roles)).exists()
+        project = _project_of(obj, self.parent_project_field)
+        return project is not None and bool(user_roles(user=user, project=project) & set(self.change_roles))
+
+    def has_view_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return True
+        if obj is None:
+            return project_list_for_user(user=request.user).exists()
+        project = _project_of(obj, self.parent_project_field)
+        return project is not None and bool(user_roles(user=request.user, project=project))
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._allowed(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request, obj)
+
+
+class OwnerScopedAdminMixin:
+    """For per-user objects (API tokens): staff see and revoke only their own; superusers all."""
+
+    owner_field = "user"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(**{self.owner_field: request.user})
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or obj is None or getattr(obj, f"{self.owner_field}_id") == request.user.id
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
