@@ -114,6 +114,23 @@ def run(annotator, docs, args) -> dict:
     return out
 
 
+def sweep(docs) -> int:
+    """CLAIM overlap P/R/F1 on the tune split for thresholds 0.05 .. 0.80 (one model run)."""
+    tune = [d for d in docs if d.split == "tune"]
+    preds = SpacyRulesPreannotator(claim_threshold=0.0).predict([d.text for d in tune], LABELS)
+    gold = [d.triples() for d in tune]
+    print(f"{'threshold':>10}{'P':>7}{'R':>7}{'F1':>7}{'tp':>6}{'fp':>6}{'fn':>6}   (CLAIM, overlap, tune split)")
+    for k in range(1, 17):
+        t = k * 0.05
+        pred = [
+            [(s.start, s.end, s.label) for s in p.spans if s.label != "CLAIM" or s.confidence >= t - 1e-9]
+            for p in preds
+        ]
+        r = span_prf(gold, pred, match="overlap").get("CLAIM")
+        print(f"{t:>10.2f}{r['precision']:>7.3f}{r['recall']:>7.3f}{r['f1']:>7.3f}{r['tp']:>6}{r['fp']:>6}{r['fn']:>6}")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fallback", action="store_true", help="also score the fallback pre-annotator")
@@ -121,8 +138,11 @@ def main(argv=None) -> int:
     ap.add_argument("--split", default="all", choices=["tune", "check", "all"])
     ap.add_argument("--relations", action="store_true")
     ap.add_argument("--errors", action="store_true")
+    ap.add_argument("--sweep", action="store_true", help="CLAIM overlap scores per threshold, tune split")
     args = ap.parse_args(argv)
     docs = load_devset()
+    if args.sweep:
+        return sweep(docs)
     kw = {} if args.threshold is None else {"claim_threshold": args.threshold}
     res = run(SpacyRulesPreannotator(**kw), docs, args)
     if args.fallback:
