@@ -133,6 +133,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The browsable API's HTML needs inline styles; annotations/api/renderers.py relaxes style-src there only.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "annotations.api.renderers.CspBrowsableAPIRenderer",
+    ],
     # Ordering is allowlisted: an unknown `?ordering=` field is a 400 (annotations/api/filters.py).
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

@@ -13,7 +13,11 @@ router.register("projects", ProjectViewSet, basename="project")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script under our CSP.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="annotations/api/swagger_ui.html"),
+        name="docs",
+    ),
     *accounts.urlpatterns,
     *articles.urlpatterns,
     *workspace.urlpatterns,

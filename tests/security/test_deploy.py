@@ -98,3 +98,14 @@ def test_csp_is_enforced_in_development_too(client, annotator, path):
     assert directives["report-uri"] == "/security/csp-report/"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_only_the_browsable_api_html_relaxes_style_and_never_script(client, annotator):
+    client.force_login(annotator)
+    as_json = client.get("/api/projects/", HTTP_ACCEPT="application/json").headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in as_json
+    as_html = client.get("/api/projects/", HTTP_ACCEPT="text/html").headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in as_html.split(";") if d.strip())
+    assert directives["style-src"] == "'self' 'unsafe-inline'"
+    assert directives["script-src"] == "'self'"
