@@ -145,6 +145,7 @@ class _Out:
     spans: list[SuggestedSpan] = field(default_factory=list)
     relations: list[SuggestedRelation] = field(default_factory=list)
     index: dict = field(default_factory=dict)  # (start, end, label) -> span index
+    linked: set = field(default_factory=set)  # (claim index, source index) already linked
 
     def add(self, span: SuggestedSpan) -> int:
         key = (span.start, span.end, span.label)
@@ -318,11 +319,18 @@ def quote_mask(sent: Span, inside: bool = False) -> list[bool]:
 
 def quote_states(sents: Iterable[Span]) -> list[tuple[bool, bool]]:
     """(starts inside a quote carried over, ends inside a quote) for each sentence."""
+    sents = list(sents)
+    has_mark = [any(t.text in QUOTES for t in s) for s in sents]
     out = []
     inside = False
-    for sent in sents:
+    for i, sent in enumerate(sents):
         carried = inside and not _starts_with_quote(sent)
-        _, inside = quote_scan(sent, inside)
+        if carried and not has_mark[i]:
+            # An open quote carries over a sentence without quote marks only if the next one closes
+            # it; otherwise the quote mark was stray and must not swallow the rest of the text.
+            nxt = i + 1 < len(sents) and has_mark[i + 1] and not _starts_with_quote(sents[i + 1])
+            carried = bool(nxt)
+        _, inside = quote_scan(sent, carried)
         out.append((carried, inside))
     return out
 
@@ -547,7 +555,8 @@ def _reporting_verb(sent: Span, tok: Token, runs: list[tuple[int, int]]) -> Attr
     doc = sent.doc
     subj = _subject(tok)
     own_subject = subj is not None
-    if subj is None:
+    if subj is None and tok.tag_ != "VBN":
+        # "..., saying Y" / "to say Y"; never a bare participle ("when told Y": the hearer)
         subj = _governing_subject(tok)
     if subj is None and tok.dep_ == "acl" and tok.head.pos_ in ("NOUN", "PROPN"):
         # "a statement saying ..." -> the noun phrase before the participle
@@ -824,7 +833,8 @@ def _assemble(
         if want_claims and score >= claim_threshold:
             a, b = char_span(doc, *rng)
             ci = out.add(SuggestedSpan(a, b, "CLAIM", score, {"attributed": attributed}))
-            if src_idx is not None:
+            if src_idx is not None and (ci, src_idx) not in out.linked:
+                out.linked.add((ci, src_idx))
                 out.relations.append(SuggestedRelation(ci, src_idx, "attributed_to", round(rel_conf, 3)))
 
     for sent, atts, carried, ends_open in per_sentence:
