@@ -1,0 +1,227 @@
+"""Dataset exports: streamed to an HTTP client, written by a worker as a named immutable version,
+or written offline by `manage.py export_dataset`. All three use the same selector and formatters.
+
+Export jobs: `export_job_create` saves the row and enqueues the task after commit;
+`export_job_run` (in the worker) writes the file under settings.NEWSROOM["EXPORT_DIR"] with a
+name the server chooses, computing its SHA-256 and size while writing, and records the counts
+and the filters it was made with. A finished job is immutable: it is never run or written again,
+and its file is made read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from annotations.exporters.base import with_offsets
+from annotations.exporters.registry import ExportFormat, get_format
+from annotations.models import ExportJob, JobStatus, Project
+from annotations.selectors.exports import (
+    ExportFilters,
+    export_article_queryset,
+    export_articles,
+    export_filters_parse,
+)
+
+logger = logging.getLogger(__name__)
+MAX_NAME = 200
+
+
+@dataclass
+class ExportCounts:
+    articles: int = 0
+    spans: int = 0
+    relations: int = 0
+    labels: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"articles": self.articles, "spans": self.spans, "relations": self.relations,
+                "labels": dict(sorted(self.labels.items()))}
+
+
+def _counted(articles: Iterable[dict], counts: ExportCounts) -> Iterator[dict]:
+    for a in articles:
+        counts.articles += 1
+        counts.spans += len(a["spans"])
+        counts.relations += len(a["relations"])
+        for s in a["spans"]:
+            counts.labels[s["label"]] = counts.labels.get(s["label"], 0) + 1
+        yield a
+
+
+def export_format_and_filters(*, format_name: str, params) -> tuple[ExportFormat, ExportFilters]:
+    """Validate a format name and its options together (ValidationError naming the bad ones)."""
+    filters = export_filters_parse(params, format_name=format_name)
+    return get_format(format_name), filters
+
+
+def export_render(
+    *, project: Project, fmt: ExportFormat, filters: ExportFilters, counts: ExportCounts | None = None,
+    on_chunk=None, chunk_size: int | None = None,
+) -> Iterator[bytes]:
+    """The export as an iterator of bytes chunks (lazy: nothing is read before the first chunk)."""
+    kwargs = {"chunk_size": chunk_size} if chunk_size else {}
+    articles = export_articles(project=project, filters=filters, on_chunk=on_chunk, **kwargs)
+    if counts is not None:
+        articles = _counted(articles, counts)
+    return fmt.render(with_offsets(articles, filters.offsets))
+
+
+def export_filename(*, project: Project, fmt: ExportFormat, name: str = "") -> str:
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    base = slugify(name)[:80] if name else f"{project.slug}-{stamp}"
+    return f"{base}.{fmt.extension}"
+
+
+class _HashingWriter:
+    """Writes to a file while computing the SHA-256 and size of what went through."""
+
+    def __init__(self, f: BinaryIO):
+        self.f, self.sha, self.size = f, hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> int:
+        self.sha.update(data)
+        self.size += len(data)
+        return self.f.write(data)
+
+
+def export_write(
+    *, project: Project, fmt: ExportFormat, filters: ExportFilters, out: BinaryIO, on_chunk=None
+) -> tuple[ExportCounts, str, int]:
+    """Write the whole export to `out`; return (counts, sha256 hex, size in bytes)."""
+    counts = ExportCounts()
+    writer = _HashingWriter(out)
+    if fmt.name == "spacy":
+        from annotations.exporters import spacy_docbin
+
+        articles = _counted(export_articles(project=project, filters=filters, on_chunk=on_chunk), counts)
+        spacy_docbin.write(articles, writer)
+    else:
+        for chunk in export_render(project=project, fmt=fmt, filters=filters, counts=counts, on_chunk=on_chunk):
+            writer.write(chunk)
+    return counts, writer.sha.hexdigest(), writer.size
+
+
+# --- export jobs --------------------------------------------------------------------------------------
+
+def export_dir() -> Path:
+    path = Path(settings.NEWSROOM["EXPORT_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_job_path(job: ExportJob) -> Path:
+    """Where a finished job's file is. Only server-chosen names are ever stored (no user path)."""
+    root = export_dir().resolve()
+    path = (root / job.file.name).resolve()
+    if root not in path.parents:
+        raise ValidationError("The export file is outside the export directory.")
+    return path
+
+
+@transaction.atomic
+def export_job_create(*, project: Project, requested_by, format_name: str, name: str = "", filters=None) -> ExportJob:
+    """Save an export job and run it in a worker once the transaction commits.
+
+    `name` names the dataset version (unique per project; empty: "<slug>-<format>-<id>").
+    `filters` is a dict of export options (the same as the streaming endpoint's query parameters).
+    """
+    from annotations.tasks import export_run
+
+    fmt, parsed = export_format_and_filters(format_name=format_name, params=filters or {})
+    name = (name or "").strip()
+    if len(name) > MAX_NAME:
+        raise ValidationError({"name": f"name is longer than {MAX_NAME} characters"})
+    Project.objects.select_for_update().filter(id=project.id).first()  # serialise name checks per project
+    if name and ExportJob.objects.filter(project=project, name=name).exists():
+        raise ValidationError(
+            {"name": f"An export named {name!r} already exists in this project; versions are immutable."})
+    try:
+        with transaction.atomic():
+            job = ExportJob.objects.create(
+                project=project, name=name, format=fmt.name, filters=parsed.to_dict(), requested_by=requested_by,
+                total=export_article_queryset(project=project, filters=parsed).count(),
+            )
+            if not name:
+                job.name = f"{project.slug}-{fmt.name}-{job.id}"
+                job.save(update_fields=["name"])
+    except IntegrityError as exc:
+        raise ValidationError({"name": "An export with this name already exists in this project."}) from exc
+    transaction.on_commit(lambda: export_run.delay(job.id))
+    return job
+
+
+def _progress(job_id: int):
+    def on_chunk(n: int) -> None:
+        from django.db.models import F
+
+        ExportJob.objects.filter(id=job_id).update(processed=F("processed") + n)
+
+    return on_chunk
+
+
+def export_job_run(*, job_id: int) -> ExportJob:
+    """Write the job's file (in the worker). A job that is done or failed is left as it is."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().select_related("project").get(id=job_id)
+        if job.status in (JobStatus.DONE, JobStatus.FAILED):
+            return job
+        job.status = JobStatus.RUNNING
+        job.processed = 0
+        job.save(update_fields=["status", "processed"])
+    fmt = get_format(job.format)
+    filters = export_filters_parse(job.filters, format_name=job.format)
+    folder = export_dir() / str(job.project_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    final_name = f"{job.id}-{slugify(job.name)[:80] or 'export'}.{fmt.extension}"
+    final = folder / final_name
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{job.id}-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            counts, sha, size = export_write(
+                project=job.project, fmt=fmt, filters=filters, out=out, on_chunk=_progress(job.id))
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp_name, 0o444)
+        os.replace(tmp_name, final)
+    except Exception as exc:
+        Path(tmp_name).unlink(missing_ok=True)
+        ExportJob.objects.filter(id=job.id).update(
+            status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now())
+        logger.exception("export job %s failed", job.id)
+        raise
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().select_related("project").get(id=job.id)
+        job.file.name = f"{job.project_id}/{final_name}"
+        job.sha256 = sha
+        job.size_bytes = size
+        job.counts = dict(counts.as_dict(), offsets=filters.offsets)
+        job.processed = counts.articles
+        job.total = counts.articles
+        job.status = JobStatus.DONE
+        job.finished_at = timezone.now()
+        job.save()
+        from annotations.services.webhooks import webhook_event_emit
+
+        webhook_event_emit(project=job.project, event="export.ready", payload=export_job_payload(job))
+    return job
+
+
+def export_job_payload(job: ExportJob) -> dict:
+    return {
+        "id": job.id, "project": job.project_id, "name": job.name, "format": job.format, "status": job.status,
+        "sha256": job.sha256, "size_bytes": job.size_bytes, "counts": job.counts, "filters": job.filters,
+        "download": f"/api/exports/{job.id}/download/",
+    }
