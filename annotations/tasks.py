@@ -78,31 +78,3 @@ def webhook_deliver(self, delivery_id: int) -> str:
         attempts = WebhookDelivery.objects.filter(id=delivery_id).values_list("attempts", flat=True).first() or 1
         raise self.retry(countdown=webhook_retry_delay(attempts))
     return outcome
-
-
-@shared_task(
-    bind=True,
-    name="annotations.export_run",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-)
-def export_run(self, job_id: int) -> None:
-    """Write an export job's file (services.exports); a finished job is left as it is."""
-    from annotations.services.exports import export_job_run
-
-    export_job_run(job_id=int(job_id))
-
-
-@shared_task(bind=True, name="annotations.webhook_deliver", acks_late=True, ignore_result=True, max_retries=None)
-def webhook_deliver(self, delivery_id: int) -> str:
-    """One delivery attempt; retried with exponential backoff until the service says it is final
-    (delivered, refused, or MAX_ATTEMPTS reached: the attempts are counted on the row)."""
-    from annotations.models import WebhookDelivery
-    from annotations.services.webhooks import webhook_delivery_attempt, webhook_retry_delay
-
-    outcome = webhook_delivery_attempt(delivery_id=int(delivery_id))
-    if outcome == "retry":
-        attempts = WebhookDelivery.objects.filter(id=delivery_id).values_list("attempts", flat=True).first() or 1
-        raise self.retry(countdown=webhook_retry_delay(attempts))
-    return outcome
