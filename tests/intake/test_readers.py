@@ -51,7 +51,7 @@ def test_txt_with_title_line_and_wire_header():
 
 
 def test_txt_without_title_line_takes_the_file_name():
-    art = one(parse_upload("folder/kyiv-report.txt", "Ukrainian officials said the strike killed two.".encode()))
+    art = one(parse_upload("folder/kyiv-report.txt", b"Ukrainian officials said the strike killed two."))
     assert art.title == "kyiv-report"
 
 

@@ -1,0 +1,108 @@
+"""article_text_update: spans follow their quotes (emoji included); ambiguous ones are flagged, not moved."""
+
+import pytest
+
+from annotations.models import (
+    ArticleEvent,
+    Assignment,
+    JobStatus,
+    LabelType,
+    PreannotationJob,
+    Span,
+    SuggestionState,
+)
+from annotations.services.articles import article_text_update
+from annotations.services.errors import ConflictError, ValidationError
+from tests.support.factories import make_article
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_broker(monkeypatch):
+    monkeypatch.setattr("annotations.services.preannotation.preannotation_job_enqueue", lambda job_id: None)
+
+
+def span(article, label, quote, *, occurrence=0, assignment=None, machine=False):
+    start = -1
+    for _ in range(occurrence + 1):
+        start = article.text.index(quote, start + 1)
+    return Span.objects.create(
+        article=article, assignment=assignment, label=label, start=start, end=start + len(quote), text=quote,
+        origin="machine" if machine else "human", state=SuggestionState.PENDING if machine else "accepted")
+
+
+def test_spans_follow_their_quotes_across_emoji_and_crlf(project, editor, annotator):
+    article = make_article(project, text="Police said two people died. The mayor disputed it.")
+    claim = LabelType.objects.get(project=project, name="CLAIM")
+    source = LabelType.objects.get(project=project, name="SOURCE")
+    layer = Assignment.objects.create(article=article, user=annotator)
+    s1 = span(article, claim, "two people died", assignment=layer)
+    s2 = span(article, source, "The mayor", assignment=layer)
+    m = span(article, claim, "disputed it", machine=True)
+    new = ("\U0001f468\u200d\U0001f469\u200d\U0001f467 BREAKING 🇫🇷\r\n"
+           "Police said two people died. The mayor disputed it.")
+    updated = article_text_update(article=article, text=new, user=editor, expected_version=1)
+    assert updated.version == 2 and "\r" not in updated.text
+    for s, quote in ((s1, "two people died"), (s2, "The mayor"), (m, "disputed it")):
+        s.refresh_from_db()
+        assert updated.text[s.start : s.end] == s.text == quote and not s.needs_review
+    assert s1.start == updated.text.index("two people died")
+    event = ArticleEvent.objects.get(article=article, kind="text.updated")
+    assert event.before["text"] == "Police said two people died. The mayor disputed it."
+    assert event.after["version"] == 2 and event.actor == editor
+
+
+def test_ambiguous_quote_is_flagged_never_moved(project, editor, annotator):
+    article = make_article(project, text="He said no. She said no. They said no.")
+    claim = LabelType.objects.get(project=project, name="CLAIM")
+    layer = Assignment.objects.create(article=article, user=annotator)
+    second = span(article, claim, "no", occurrence=1, assignment=layer)
+    old = (second.start, second.end)
+    new = "Then he said no. Later she said no, and no again. They said no."
+    article_text_update(article=article, text=new, user=editor, expected_version=1)
+    second.refresh_from_db()
+    assert second.needs_review is True
+    assert (second.start, second.end, second.text) == (*old, "no")  # left where it was, with its quote
+    flagged = ArticleEvent.objects.get(kind="text.updated").after["spans_flagged"]
+    assert flagged[0]["id"] == second.id and "occurs" in flagged[0]["reason"]
+
+
+def test_removed_quote_is_flagged(project, editor):
+    article = make_article(project, text="Police said two people died in Kyiv.")
+    claim = LabelType.objects.get(project=project, name="CLAIM")
+    s = span(article, claim, "two people died", machine=True)
+    article_text_update(article=article, text="Police said nobody was hurt in Kyiv.", user=editor,
+                        expected_version=1)
+    s.refresh_from_db()
+    assert s.needs_review
+
+
+def test_stale_version_is_a_conflict_and_changes_nothing(project, editor):
+    article = make_article(project, text="Original text.")
+    with pytest.raises(ConflictError) as exc:
+        article_text_update(article=article, text="New text.", user=editor, expected_version=7)
+    assert exc.value.current_version == 1
+    article.refresh_from_db()
+    assert article.text == "Original text." and article.version == 1
+
+
+def test_empty_and_duplicate_texts_are_refused(project, editor):
+    article = make_article(project, text="Original text.")
+    make_article(project, text="Other article.")
+    with pytest.raises(ValidationError):
+        article_text_update(article=article, text=" \r\n ", user=editor, expected_version=1)
+    with pytest.raises(ValidationError, match="Duplicate"):
+        article_text_update(article=article, text="Other article.\n", user=editor, expected_version=1)
+
+
+def test_edit_supersedes_the_queued_job_and_queues_a_fresh_one(project, editor, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        article = make_article(project, text="Original text.", preannotate=True)
+    old_job = PreannotationJob.objects.get(article=article)
+    with django_capture_on_commit_callbacks(execute=True):
+        updated = article_text_update(article=article, text="Edited text.", user=editor, expected_version=1)
+    old_job.refresh_from_db()
+    assert old_job.status == JobStatus.FAILED and "Superseded" in old_job.error
+    fresh = PreannotationJob.objects.exclude(id=old_job.id).get(article=article)
+    assert fresh.status == JobStatus.QUEUED and fresh.text_hash == updated.text_hash
