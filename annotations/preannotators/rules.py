@@ -281,8 +281,20 @@ def _is_complementiser(tok: Token) -> bool:
 
 
 def char_span(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Code-point offsets of a token range, shrunk so that no whitespace is at either edge.
+
+    Token boundaries are already trimmed of space tokens; this also catches whitespace that the
+    tokenizer glues to a token (e.g. U+001C..U+001F or U+2028 next to a symbol). May return an
+    empty range (a == b) for a range of whitespace only; callers skip those.
+    """
+    text = doc.text
     last = doc[end - 1]
-    return doc[start].idx, last.idx + len(last.text)
+    a, b = doc[start].idx, last.idx + len(last.text)
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
 
 
 def _words(doc: Doc, start: int, end: int) -> int:
@@ -832,6 +844,8 @@ def _assemble(
         score = checkworthiness(doc, *rng, attributed=attributed)
         if want_claims and score >= claim_threshold:
             a, b = char_span(doc, *rng)
+            if a >= b:
+                return
             ci = out.add(SuggestedSpan(a, b, "CLAIM", score, {"attributed": attributed}))
             if src_idx is not None and (ci, src_idx) not in out.linked:
                 out.linked.add((ci, src_idx))
@@ -843,8 +857,8 @@ def _assemble(
             first_word = next((t.i for t in sent if not _trimmable(t)), sent.start)
             for att in atts:
                 src_idx = None
-                if att.source and want_sources:
-                    a, b = char_span(doc, *att.source)
+                if att.source and want_sources and (ab := char_span(doc, *att.source))[0] < ab[1]:
+                    a, b = ab
                     attrs = {"source_kind": att.kind} if att.kind else source_kind(doc, *att.source)
                     attrs["pattern"] = att.pattern
                     if attrs.get("mention") == "pronoun" and last_named:

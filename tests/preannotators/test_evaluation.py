@@ -77,3 +77,28 @@ def test_bad_arguments():
         span_prf([[]], [[]], match="fuzzy")
     with pytest.raises(ValueError):
         span_prf([[]], [], match="exact")
+
+
+def test_devset_loader_verifies_quotes(tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from bench.devset.load import DEVSET_PATH, DevsetError, load_devset
+
+    docs = load_devset()
+    assert len(docs) >= 20
+    assert {d.split for d in docs} == {"tune", "check"}
+    for d in docs:
+        for s in d.spans:
+            assert d.text[s["start"] : s["end"]] == s["text"]
+    # a shifted offset fails loudly
+    rec = json.loads(DEVSET_PATH.read_text(encoding="utf-8").splitlines()[0])
+    rec["spans"][0]["start"] += 1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(rec) + "\n", encoding="utf-8")
+    with pytest.raises(DevsetError, match="quote"):
+        load_devset(bad)

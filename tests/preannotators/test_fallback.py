@@ -134,3 +134,22 @@ def test_quotes_running_over_sentences(fallback):
     got = pairs(text, pred)
     assert ("The Boxing Day Test has been good to me. I took 5 wickets here in 2019", "Bichel") in got
     assert ("Wages fell 3 per cent", "Mr Farmer") in got
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIECES = st.sampled_from(
+    [
+        "Officials", "said", "says", "told reporters", "according to", "the UN", "reportedly", '"', "\u201c",
+        "\u201d", ",", ".", ":", " ", "  ", "\n", "\t", "42", "per cent", "$3 billion", "Mr Smith", "he", "that",
+        "😀", "👩🏽‍⚕️", "🇦🇺", "Żaneta", "Путин", "李克强", "مرحبا", "rose", "will", "It is understood",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(PIECES, max_size=40).map(" ".join) | st.text(max_size=200))
+def test_any_text_gives_well_formed_spans(fallback, text):
+    (pred,) = fallback.predict([text], LABELS)
+    well_formed(text, pred)

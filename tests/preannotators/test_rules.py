@@ -290,3 +290,23 @@ def test_quotes_running_over_sentences(builtin):
     # a quote continued over two more sentences after the attribution: same speaker
     assert ("Rents doubled", "Mr Farmer") in got
     assert ("Wages fell 3 per cent", "Mr Farmer") in got
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIECES = st.sampled_from(
+    [
+        "Officials", "said", "says", "told reporters", "according to", "the UN", "reportedly", '"', ",", ".",
+        " ", "\n", "42", "per cent", "Mr Smith", "he", "that", "😀", "👩🏽‍⚕️", "Żaneta", "Путин", "李克强", "rose",
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(PIECES, max_size=30).map(" ".join) | st.text(max_size=120))
+def test_any_text_gives_well_formed_spans(builtin, text):
+    pred = run(builtin, text)
+    assert_well_formed(text, pred)
+    for r in pred.relations:
+        assert pred.spans[r.from_index].label == "CLAIM" and pred.spans[r.to_index].label == "SOURCE"
