@@ -36,27 +36,38 @@ def test_database_url() -> str:
 @contextlib.contextmanager
 def broker(url: str):
     """Point this process's producer at `url` for the duration."""
+    from kombu import pools
+
+    def forget_connections():
+        if celery_app._pool is not None:
+            celery_app.pool.force_close_all()
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None  # else the next test publishes through a closed pool
+        pools.reset()
+
     old = celery_app.conf.broker_url
+    forget_connections()
     celery_app.conf.broker_url = url
-    celery_app._pool = None
     try:
         yield
     finally:
-        if celery_app._pool is not None:
-            celery_app.pool.force_close_all()
+        forget_connections()
         celery_app.conf.broker_url = old
-        celery_app._pool = None
 
 
 @contextlib.contextmanager
-def running_worker(broker_url: str, *, pool: str = "solo", concurrency: int = 1, extra_env=None, log_path=None):
-    """Start `celery worker` as a subprocess sharing the test database; stop it afterwards."""
+def running_worker(
+    broker_url: str, *, pool: str = "solo", concurrency: int = 1, extra_env=None, log_path=None, extra_args=(),
+):
+    """Start `celery worker` as a subprocess sharing the test database; stop it afterwards.
+
+    `extra_args` go on the command line (e.g. ["--beat", "--schedule", path] for the sweeper)."""
     env = dict(os.environ)
     env.update({"DATABASE_URL": test_database_url(), "CELERY_BROKER_URL": broker_url, "CONN_MAX_AGE": "0"})
     env.update(extra_env or {})
     log = open(log_path or os.devnull, "wb")  # noqa: SIM115
     cmd = [sys.executable, "-m", "celery", "-A", "newsroom", "worker", "-P", pool, "--concurrency", str(concurrency),
-           "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+           "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat", *extra_args]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         yield proc
