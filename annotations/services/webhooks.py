@@ -98,6 +98,11 @@ def webhook_update(*, webhook: Webhook, **fields) -> Webhook:
     return webhook
 
 
+def article_event_payload(article) -> dict:
+    """The `data` of article.submitted / article.approved: ids and state, never the text."""
+    return {"article": article.id, "title": article.title, "status": article.status, "version": article.version}
+
+
 def webhook_event_emit(*, project: Project | int, event: str, payload: dict) -> list[WebhookDelivery]:
     """Queue `event` for every active hook of `project` subscribed to it (sent after commit)."""
     from annotations.tasks import webhook_deliver

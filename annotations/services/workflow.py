@@ -31,6 +31,7 @@ from annotations.models import (
 )
 from annotations.selectors.projects import project_list_for_user, user_roles
 from annotations.services.events import event_record
+from annotations.services.webhooks import article_event_payload, webhook_event_emit
 
 OPEN_FOR_ANNOTATION = [
     ArticleStatus.NEW,
@@ -164,6 +165,8 @@ def assignment_submit(*, assignment: Assignment, user) -> Assignment:
     )
     if all_in:
         article_status_set(article=article, status=ArticleStatus.SUBMITTED, actor=user)
+        webhook_event_emit(project=article.project_id, event="article.submitted",
+                           payload=article_event_payload(article))
     return assignment
 
 
@@ -347,6 +350,7 @@ def review_approve(*, article: Article, user, comment: str = "") -> Review:
     event_record(article=article, actor=user, kind="review.approved", after={"review_layer": review_layer.id},
                  comment=comment)
     article_status_set(article=article, status=ArticleStatus.APPROVED, actor=user, comment=comment)
+    webhook_event_emit(project=article.project_id, event="article.approved", payload=article_event_payload(article))
     return decision
 
 
