@@ -147,10 +147,10 @@ def test_nothing_is_sent_for_work_that_rolls_back(project, django_capture_on_com
     from django.db import transaction
 
     webhook_create(project=project, url="https://example.org/h", events=["article.submitted"])
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            webhook_event_emit(project=project, event="article.submitted", payload={})
-            raise RuntimeError
+    with (django_capture_on_commit_callbacks(execute=False) as callbacks, pytest.raises(RuntimeError),
+          transaction.atomic()):
+        webhook_event_emit(project=project, event="article.submitted", payload={})
+        raise RuntimeError
     assert callbacks == [] and not WebhookDelivery.objects.exists()
 
 
