@@ -1,7 +1,5 @@
 """Helpers for driving the annotate page like a person: real mouse drags over the article text."""
 
-import re
-
 SELECT_JS = """
 ([needle, nth]) => {
   const root = document.getElementById('article-text');
@@ -43,7 +41,8 @@ def drag_select(page, needle, nth=0, shift=False):
 
 
 def span_el(page, label, text):
-    return page.get_by_role("button", name=re.compile(rf"^{label}: \u201c{re.escape(text)}\u201d"))
+    """The focusable element of a (non-suggestion) span, by its accessible name."""
+    return page.get_by_role("button", name=f"{label}: \u201c{text}\u201d", exact=True)
 
 
 def wait_saved(page):

@@ -139,11 +139,22 @@ def test_undo_restores_deleted_span_and_its_link(page, live_server, project, ann
     expect(span_el(page, "SOURCE", "mayor")).to_be_visible()
     expect(page.locator("#link-list li")).to_have_count(1)
     wait_saved(page)
-    page.keyboard.press("Control+z")  # undo the original create of the link? no: undo stack order
     page.reload()
+    expect(page.locator("#link-list li")).to_have_count(1)
     assignment = Assignment.objects.get(article=article)
     assert sorted(Span.objects.filter(assignment=assignment).values_list("text", flat=True)) == [
         "mayor", "taxes will fall"]
+    rel = Relation.objects.get(assignment=assignment)
+    assert (rel.from_span.text, rel.to_span.text) == ("taxes will fall", "mayor")
+    # undo a label change and an accepted suggestion too
+    span_el(page, "CLAIM", "taxes will fall").focus()
+    page.keyboard.press("2")
+    expect(span_el(page, "SOURCE", "taxes will fall")).to_be_visible()
+    wait_saved(page)
+    page.keyboard.press("Control+z")
+    expect(span_el(page, "CLAIM", "taxes will fall")).to_be_visible()
+    wait_saved(page)
+    assert Span.objects.get(assignment=assignment, text="taxes will fall").label.name == "CLAIM"
 
 
 def test_overlapping_and_nested_spans_are_distinct_and_clickable(page, live_server, project, annotator):

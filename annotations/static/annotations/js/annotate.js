@@ -146,25 +146,29 @@
           (S.selected === key ? " nr-selected" : "") + (S.linkFrom === it ? " nr-link-from" : "");
         el.dataset.key = key;
         if (!seen.has(key)) {
+          // The span's focusable handle: a small bar at its start, inside its first fragment.
+          // Handles are never nested in one another, so every span stays reachable by role.
           seen.add(key);
-          el.tabIndex = 0;
-          el.setAttribute("role", "button");
-          el.setAttribute("aria-label", accessibleName(it));
-          el.dataset.label = labelName(it);
-          el.dataset.start = it.start;
-          el.dataset.end = it.end;
-          el.dataset.id = it.id;
+          el.classList.add("nr-head");
+          var h = document.createElement("span");
+          h.className = "nr-h";
+          h.tabIndex = 0;
+          h.setAttribute("role", "button");
+          h.setAttribute("aria-label", accessibleName(it));
+          h.dataset.key = key;
+          h.dataset.label = labelName(it);
+          h.dataset.start = it.start;
+          h.dataset.end = it.end;
+          h.dataset.id = it.id;
           if (it.kind === "sugg") {
-            el.dataset.suggestion = it.id;
-            el.title = labelName(it) + " suggestion \u2014 confidence " +
+            h.dataset.suggestion = it.id;
+            el.title = h.title = labelName(it) + " suggestion \u2014 confidence " +
               (it.confidence != null ? it.confidence.toFixed(2) : "n/a") + (it.model_version ? " (" + it.model_version + ")" : "");
           } else if (it.from_suggestion) {
-            el.dataset.fromSuggestion = it.from_suggestion;
+            h.dataset.fromSuggestion = it.from_suggestion;
           }
-          el.classList.add("nr-head");
-          heads.set(key, el);
-        } else {
-          el.setAttribute("aria-hidden", "true");  // continuation of a span already announced
+          el.appendChild(h);
+          heads.set(key, h);
         }
         el.appendChild(inner);
         inner = el;
