@@ -213,6 +213,16 @@ def source_kind(doc: Doc, start: int, end: int) -> dict:
         return {"source_kind": "named"}
     if head is not None and head.lower_ in UNNAMED_HEADS:
         return {"source_kind": "unnamed"}
+    last = toks[-1]
+    if (
+        not doc.has_annotation("TAG")
+        and len(toks) >= 2
+        and last.is_title
+        and toks[-2].is_title
+        and not last.ent_type_
+        and last.lower_ not in INSTITUTION_HEADS
+    ):
+        return {"source_kind": "named"}  # no NER: "... agent Margaret Cronin"
     if (
         labels & {"ORG", "GPE", "NORP"}
         or (head is not None and head.lower_ in INSTITUTION_HEADS)
@@ -411,6 +421,11 @@ def checkworthiness(doc: Doc, start: int, end: int, attributed: bool = False) ->
         score += 0.1
     if tagged and any(t.tag_ in ("VBD", "VBN") and t.dep_ in ("ROOT", "ccomp", "conj") for t in toks):
         score += 0.1
+    elif not tagged and any(
+        t.lower_ in {"has", "have", "had", "was", "were"} or (t.is_lower and len(t) > 4 and t.lower_.endswith("ed"))
+        for t in toks
+    ):
+        score += 0.1  # past / perfect event, guessed from the word form
     if len(words) < 5:
         score -= 0.1 if attributed else 0.2
     if toks[-1].text == "?" or (end < len(doc) and doc[end].text == "?"):
@@ -684,6 +699,7 @@ def _np_backward(doc: Doc, end: int, floor: int) -> tuple[int, int] | None:
         i -= 1  # emoji between speaker and verb
     if i > floor and doc[i].text == "," and (doc[i - 1].is_title or doc[i - 1].is_upper):
         i -= 1  # closing comma of an apposition: "The Foreign Minister, Dr Abdullah, said"
+    comma_ok = end - 1 > i  # an apposition comma was seen: allow one more inside the phrase
     end = i + 1
     if i < floor:
         return None
@@ -700,9 +716,15 @@ def _np_backward(doc: Doc, end: int, floor: int) -> tuple[int, int] | None:
                 break
         elif t.lower_ in _NP_JOINERS and start is not None and i > floor:
             pass
-        elif t.text == "," and start is not None and i > floor and (doc[i - 1].is_title):
-            # apposition: "The Foreign Minister, Dr Abdullah, said"
-            pass
+        elif (
+            t.text == ","
+            and comma_ok
+            and start is not None
+            and i > floor
+            and (doc[i - 1].is_title or doc[i - 1].lower_ in _NP_NOUNS)
+        ):
+            # apposition: "The Foreign Minister, Dr Abdullah, said" / "the chief executive, Tony Sherbon, says"
+            comma_ok = False
         else:
             break
         i -= 1
@@ -767,8 +789,19 @@ def _fallback_reporting(sent: Span, v: int, runs: list[tuple[int, int]]) -> Attr
     doc = sent.doc
     verb = doc[v]
     rest_end = sent.end
-    src = _np_backward(doc, v, sent.start)
     conf = SOURCE_CONFIDENCE["fallback"]
+    first = next((t.i for t in sent if not _trimmable(t)), sent.start)
+    if verb.is_title and v != first:
+        return None  # "United States", "Says Who": a name, not a verb
+    if verb.lower_.endswith("ing"):
+        # "..., saying Y": the speaker is the sentence's opening noun phrase
+        if v > sent.start and doc[v - 1].text == ",":
+            src = _np_forward(doc, first, v)
+            after = trim(doc, v + 1, rest_end)
+            if src and after and _words(doc, *after) >= 3:
+                return Attribution(src, [after], "subject", conf)
+        return None
+    src = _np_backward(doc, v, sent.start)
     if src is not None:
         # "X said Y" or "Y, X said."
         before = trim(doc, sent.start, src[0])
@@ -780,12 +813,10 @@ def _fallback_reporting(sent: Span, v: int, runs: list[tuple[int, int]]) -> Attr
                 k += 1
             after_start = k if k < rest_end and (doc[k].lower_ == "that" or doc[k].text == ":") else after_start + 1
         after = trim(doc, after_start, rest_end)
-        if after and _words(doc, *after) >= 3 and not (before and doc[src[0] - 1].text in {",", '"'} | QUOTES):
+        if after and _words(doc, *after) >= 3:
             return Attribution(src, [after], "subject", conf)
         if before and _words(doc, *before) >= 3:
             return Attribution(src, [before], "subject", conf)
-        if after and _words(doc, *after) >= 3:
-            return Attribution(src, [after], "subject", conf)
         return None
     # "..., said X."
     if v > sent.start and doc[v - 1].text in {","} | QUOTES:

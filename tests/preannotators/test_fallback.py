@@ -93,6 +93,17 @@ def test_patterns(fallback, text, claim, source):
     assert (claim, source) in pairs(text, pred)
 
 
+def test_participle_and_capitalised_verb_forms(fallback):
+    text = (
+        "Pakistan's Foreign Ministry announced sanctions against India on Monday, saying it would ban 40 flights. "
+        "Today, the United States will play France in the final."
+    )
+    (pred,) = fallback.predict([text], LABELS)
+    well_formed(text, pred)
+    assert ("it would ban 40 flights", "Pakistan's Foreign Ministry") in pairs(text, pred)
+    assert {text[s.start : s.end] for s in pred.spans if s.label == "SOURCE"} == {"Pakistan's Foreign Ministry"}
+
+
 def test_continuation_quote_and_quoted_reporting_verb(fallback):
     text = (
         '"Prices rose 8 per cent this year," Mr Farmer said. "We expect them to double by 2030."\n'
