@@ -16,10 +16,25 @@ from dataclasses import dataclass
 
 _DROP_FORMAT = {"\ufeff"}  # BOM / zero-width no-break space
 _HANGUL_JOINERS = range(0x1161, 0x11C3)  # jamo vowels and trailing consonants compose with what precedes
-# Anything `_clean` would change: CR and other control characters except tab and newline, a BOM,
-# whitespace at the end of a line or of the text, a leading or trailing newline. (`\s` in a str
-# pattern is exactly `str.isspace()`.) If none is present, the text is already clean.
-_NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff]|[^\S\n]+(?=\n|\Z)|\A\n|\n\Z")
+# What `_clean` would change, found without a per-character loop: control characters other than
+# tab and newline (CR included) and a BOM (one regex scan); whitespace just before a newline (a look
+# at each newline); and at the ends of the text a newline or trailing whitespace.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff]")
+
+
+def _is_clean(text: str) -> bool:
+    """True if `_clean` would return `text` unchanged."""
+    if not text:
+        return True
+    if text[0] == "\n" or text[-1].isspace() or _CONTROL.search(text) is not None:
+        return False
+    i = text.find("\n")
+    while i != -1:
+        before = text[i - 1] if i else "\n"
+        if before != "\n" and before.isspace():
+            return False
+        i = text.find("\n", i + 1)
+    return True
 
 
 @dataclass
@@ -170,7 +185,7 @@ def normalize(raw: str) -> tuple[str, OffsetMap]:
         nfc_text, m1 = raw, None
     else:
         nfc_text, m1 = _nfc(raw)
-    if _NEEDS_CLEANING.search(nfc_text) is None:
+    if _is_clean(nfc_text):
         stored, m2 = nfc_text, None
     else:
         stored, m2 = _clean(nfc_text)

@@ -11,7 +11,7 @@ class ArticleListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SpanSerializer(serializers.ModelSerializer):
+class ArticleSpanSerializer(serializers.ModelSerializer):
     """Offsets are Unicode code points into the article's stored text, [start, end)."""
 
     label = serializers.CharField(source="label.name", read_only=True)
@@ -28,7 +28,7 @@ class SpanSerializer(serializers.ModelSerializer):
         return "machine" if span.assignment_id is None else span.assignment.kind
 
 
-class RelationSerializer(serializers.ModelSerializer):
+class ArticleRelationSerializer(serializers.ModelSerializer):
     type = serializers.CharField(source="type.name", read_only=True)
 
     class Meta:
@@ -38,8 +38,8 @@ class RelationSerializer(serializers.ModelSerializer):
 
 
 class ArticleDetailSerializer(serializers.ModelSerializer):
-    spans = SpanSerializer(source="visible_spans", many=True, read_only=True)
-    relations = RelationSerializer(source="visible_relations", many=True, read_only=True)
+    spans = ArticleSpanSerializer(source="visible_spans", many=True, read_only=True)
+    relations = ArticleRelationSerializer(source="visible_relations", many=True, read_only=True)
 
     class Meta:
         model = Article
