@@ -684,6 +684,15 @@ magistrate treasurer envoy ambassador
 )
 
 
+# Without a parse, only these are taken to introduce a clause directly ("X said Y"); the other
+# reporting verbs need "that", a colon or a quote after them ("announced sanctions" is no claim).
+_FALLBACK_SPEECH_FORMS = _wordset(
+    """
+say says said tell tells told claim claims claimed insist insists insisted warn warns warned
+"""
+)
+
+
 def build_fallback_matcher(vocab) -> Matcher:
     matcher = Matcher(vocab)
     matcher.add("REPORT", [[{"LOWER": {"IN": sorted(REPORTING_FORMS)}}]])
@@ -813,7 +822,11 @@ def _fallback_reporting(sent: Span, v: int, runs: list[tuple[int, int]]) -> Attr
                 k += 1
             after_start = k if k < rest_end and (doc[k].lower_ == "that" or doc[k].text == ":") else after_start + 1
         after = trim(doc, after_start, rest_end)
-        if after and _words(doc, *after) >= 3:
+        nxt = doc[after_start] if after_start < rest_end else None
+        clause_follows = verb.lower_ in _FALLBACK_SPEECH_FORMS or (
+            nxt is not None and (nxt.lower_ == "that" or nxt.text in QUOTES or nxt.text == ":")
+        )
+        if after and _words(doc, *after) >= 3 and clause_follows:
             return Attribution(src, [after], "subject", conf)
         if before and _words(doc, *before) >= 3:
             return Attribution(src, [before], "subject", conf)
