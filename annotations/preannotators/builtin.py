@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 
-from .base import PreannotatorError, Prediction
+from .base import PreannotatorError, Prediction, SuggestedRelation, SuggestedSpan
 from .rules import (
     CLAIM_THRESHOLD,
     RULES_VERSION,
@@ -81,6 +82,47 @@ def load_pipeline(name: str = DEFAULT_MODEL):
         return nlp
 
 
+def split_long(text: str, limit: int) -> list[tuple[int, str]]:
+    """(offset, piece) chunks of at most `limit` code points, cut after a newline or a space when
+    possible, so that texts longer than the pipeline's max_length are still annotated."""
+    if len(text) <= limit:
+        return [(0, text)]
+    out = []
+    pos = 0
+    while pos < len(text):
+        end = min(pos + limit, len(text))
+        if end < len(text):
+            cut = text.rfind("\n", pos + 1, end)
+            if cut == -1:
+                cut = text.rfind(" ", pos + 1, end)
+            if cut != -1:
+                end = cut + 1
+        out.append((pos, text[pos:end]))
+        pos = end
+    return out
+
+
+def _shift(pred_parts: list[tuple[int, list, list]]) -> tuple[list[SuggestedSpan], list[SuggestedRelation]]:
+    spans: list[SuggestedSpan] = []
+    relations: list[SuggestedRelation] = []
+    for offset, part_spans, part_rels in pred_parts:
+        base = len(spans)
+        spans.extend(replace(s, start=s.start + offset, end=s.end + offset) for s in part_spans)
+        relations.extend(replace(r, from_index=r.from_index + base, to_index=r.to_index + base) for r in part_rels)
+    return spans, relations
+
+
+def _run(nlp, texts: list[str], annotate, batch_size: int, limit: int) -> list[tuple[list, list]]:
+    """Annotate every text with `annotate(doc)`; over-long texts are cut into chunks first."""
+    pieces = [(i, off, piece) for i, text in enumerate(texts) for off, piece in split_long(text, limit)]
+    parts: list[list[tuple[int, list, list]]] = [[] for _ in texts]
+    docs = nlp.pipe((piece for _, _, piece in pieces), batch_size=batch_size)
+    for (i, off, _), doc in zip(pieces, docs, strict=True):
+        spans, rels = annotate(doc)
+        parts[i].append((off, spans, rels))
+    return [_shift(p) for p in parts]
+
+
 def _wanted(labels: Iterable[str]) -> tuple[str, ...]:
     wanted = {label.upper() for label in labels}
     return tuple(label for label in SUPPORTED_LABELS if label in wanted)
@@ -91,10 +133,17 @@ class SpacyRulesPreannotator:
 
     name = "builtin"
 
-    def __init__(self, model: str = DEFAULT_MODEL, claim_threshold: float = CLAIM_THRESHOLD, batch_size: int = 32):
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        claim_threshold: float = CLAIM_THRESHOLD,
+        batch_size: int = 32,
+        max_chars: int | None = None,
+    ):
         self.model = model
         self.claim_threshold = claim_threshold
         self.batch_size = batch_size
+        self.max_chars = max_chars  # None: the pipeline's max_length
 
     @property
     def nlp(self):
@@ -112,11 +161,9 @@ class SpacyRulesPreannotator:
         wanted = _wanted(labels)
         if not wanted:
             return [Prediction([], [], self.name, version) for _ in texts]
-        results = []
-        for doc in nlp.pipe(texts, batch_size=self.batch_size):
-            spans, relations = annotate_parsed(doc, self.claim_threshold, wanted)
-            results.append(Prediction(spans, relations, self.name, version))
-        return results
+        limit = self.max_chars or nlp.max_length
+        outs = _run(nlp, texts, lambda doc: annotate_parsed(doc, self.claim_threshold, wanted), self.batch_size, limit)
+        return [Prediction(spans, relations, self.name, version) for spans, relations in outs]
 
 
 _BLANK_CACHE: dict[str, tuple] = {}
@@ -137,9 +184,10 @@ class FallbackPreannotator:
 
     name = "fallback"
 
-    def __init__(self, claim_threshold: float = CLAIM_THRESHOLD, batch_size: int = 64):
+    def __init__(self, claim_threshold: float = CLAIM_THRESHOLD, batch_size: int = 64, max_chars: int | None = None):
         self.claim_threshold = claim_threshold
         self.batch_size = batch_size
+        self.max_chars = max_chars
 
     @property
     def version(self) -> str:
@@ -152,8 +200,8 @@ class FallbackPreannotator:
         wanted = _wanted(labels)
         if not wanted:
             return [Prediction([], [], self.name, version) for _ in texts]
-        results = []
-        for doc in nlp.pipe(texts, batch_size=self.batch_size):
-            spans, relations = annotate_tokens(doc, matcher, self.claim_threshold, wanted)
-            results.append(Prediction(spans, relations, self.name, version))
-        return results
+        limit = self.max_chars or nlp.max_length
+        outs = _run(
+            nlp, texts, lambda doc: annotate_tokens(doc, matcher, self.claim_threshold, wanted), self.batch_size, limit
+        )
+        return [Prediction(spans, relations, self.name, version) for spans, relations in outs]

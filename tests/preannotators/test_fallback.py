@@ -164,3 +164,18 @@ PIECES = st.sampled_from(
 def test_any_text_gives_well_formed_spans(fallback, text):
     (pred,) = fallback.predict([text], LABELS)
     well_formed(text, pred)
+
+
+def test_texts_longer_than_the_pipeline_limit_are_chunked():
+    from annotations.preannotators.builtin import split_long
+
+    text = "Officials said 42 people died in the floods.\n" * 5 + "Police said 3 men were arrested on Friday."
+    assert "".join(p for _, p in split_long(text, 50)) == text
+    assert all(len(p) <= 50 for _, p in split_long(text, 50))
+    small = FallbackPreannotator(max_chars=60)
+    (pred,) = small.predict([text], LABELS)
+    (whole,) = FallbackPreannotator().predict([text], LABELS)
+    well_formed(text, pred)
+    assert [(s.start, s.end, s.label) for s in pred.spans] == [(s.start, s.end, s.label) for s in whole.spans]
+    assert pairs(text, pred) == pairs(text, whole)
+    assert ("3 men were arrested on Friday", "Police") in pairs(text, pred)
