@@ -518,7 +518,8 @@ def _sentence_attributions_parsed(sent: Span, carried: bool = False) -> list[Att
         elif tok.pos_ in ("VERB", "AUX") and lemma in IMPERSONAL_LEMMAS and any(
             c.dep_ == "nsubjpass" and c.lower_ == "it" for c in tok.children
         ):
-            anchors.append(("impersonal", tok))
+            if not any(c.dep_ == "neg" for c in tok.children):  # "it is not known whether ..." asserts nothing
+                anchors.append(("impersonal", tok))
         elif tok.pos_ in ("VERB", "AUX") and lemma in REPORTING_LEMMAS:
             anchors.append(("subject", tok))
     # Shallow anchors first: a reporting verb inside a claim already found is not an attribution.
@@ -880,7 +881,8 @@ def _assemble(
     want_sources = "SOURCE" in wanted
     out = _Out()
     last_source: int | None = None  # SOURCE span index of the previous quoted attribution
-    last_named: dict | None = None
+    last_named: dict | None = None  # last non-pronoun source (for "they" / "it")
+    last_person: dict | None = None  # last named-person source (for "he" / "she")
     prev_quoted = False
     pending: tuple[int, int] | None = None  # unattributed quote opened in the previous sentence
 
@@ -905,11 +907,17 @@ def _assemble(
                     a, b = ab
                     attrs = {"source_kind": att.kind} if att.kind else source_kind(doc, *att.source)
                     attrs["pattern"] = att.pattern
-                    if attrs.get("mention") == "pronoun" and last_named:
-                        attrs["source_kind"] = last_named["source_kind"]
-                        attrs["refers_to"] = last_named["text"]
+                    if attrs.get("mention") == "pronoun":
+                        # he/she: the last person named as a source; they/it/we: the last source
+                        person = doc.text[a:b].lower() in ("he", "she")
+                        ante = last_person if person else last_named
+                        if ante:
+                            attrs["source_kind"] = ante["source_kind"]
+                            attrs["refers_to"] = ante["text"]
                     elif att.kind is None:
                         last_named = {"source_kind": attrs["source_kind"], "text": doc.text[a:b]}
+                        if attrs["source_kind"] == "named":
+                            last_person = last_named
                     src_idx = out.add(SuggestedSpan(a, b, "SOURCE", att.source_conf, attrs))
                 for c in att.claims:
                     if pending is not None and carried and c[0] <= first_word:

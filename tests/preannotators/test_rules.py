@@ -310,3 +310,15 @@ def test_any_text_gives_well_formed_spans(builtin, text):
     assert_well_formed(text, pred)
     for r in pred.relations:
         assert pred.spans[r.from_index].label == "CLAIM" and pred.spans[r.to_index].label == "SOURCE"
+
+
+def test_pronoun_sources_point_back_and_negated_impersonal_is_no_source(builtin):
+    text = (
+        "It is not known whether anyone has been injured. Defence Minister Robert Hill said 40 troops were sent. "
+        'The Federal Government says 3 ships will follow. "We know very little about the 2 ships," he said.'
+    )
+    pred = run(builtin, text)
+    kinds = sources(text, pred)
+    assert "It is not known" not in kinds
+    assert kinds["he"]["refers_to"] == "Defence Minister Robert Hill"
+    assert kinds["he"]["source_kind"] == "named" and kinds["he"]["mention"] == "pronoun"
