@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from annotations import models as m
+from annotations.admin.intake import ArticleIntakeAdminMixin
 from annotations.admin.jobs import ArticlePreannotationMixin
 from annotations.admin.scoping import EDITORS, ProjectScopedAdminMixin
 from annotations.admin.workflow import assign_to_annotators, distribute_round_robin
@@ -8,7 +9,7 @@ from annotations.selectors.review import article_timeline
 
 
 @admin.register(m.Article)
-class ArticleAdmin(ProjectScopedAdminMixin, ArticlePreannotationMixin, admin.ModelAdmin):
+class ArticleAdmin(ProjectScopedAdminMixin, ArticleIntakeAdminMixin, ArticlePreannotationMixin, admin.ModelAdmin):
     list_display = ["__str__", "project", "outlet", "published_at", "status", "status_changed_at", "created_at"]
     list_filter = ["status", "project", "outlet"]
     search_fields = ["title", "outlet", "author"]

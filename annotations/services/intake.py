@@ -250,6 +250,46 @@ def _insert(model, names: list[str], rows: list[tuple]) -> None:
             cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_value(value) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def _insert_constant_tail(model, names: list[str], constants: dict, rows: list[tuple]) -> None:
+    """Insert rows whose last columns are the same for every row; the last value of each row is text.
+
+    On PostgreSQL the lines are formatted here (ints as is, the text escaped) and sent with COPY in
+    large chunks, which is several times faster than adapting each value; elsewhere `_insert`.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        tail = tuple(constants.values())
+        _insert(model, [*names, *constants], [(*row, *tail) for row in rows])
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(c) for c in _columns(model, [*names, *constants]))
+    tail = "\t" + "\t".join(_copy_value(v) for v in constants.values()) + "\n"
+    esc = _COPY_ESCAPES
+    with connection.cursor() as cur, cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        for i in range(0, len(rows), 5000):
+            lines = []
+            for row in rows[i : i + 5000]:
+                *ints, last = row
+                lines.append("\t".join(map(str, ints)) + "\t" + (last.translate(esc) if isinstance(last, str)
+                                                                  else str(last)) + tail)
+            copy.write("".join(lines))
+
+
 def _write(*, project, articles: list[PreparedArticle], labels, rtypes, user_id, report: ImportReport) -> list[int]:
     now = timezone.now()
     ids = _next_ids(Article, len(articles))
@@ -273,28 +313,26 @@ def _write(*, project, articles: list[PreparedArticle], labels, rtypes, user_id,
     span_total = sum(len(p.spans) for _, p in with_spans)
     span_ids = iter(_next_ids(Span, span_total))
     span_rows, rel_rows = [], []
-    human, accepted = Origin.HUMAN.value, SuggestionState.ACCEPTED.value
     for a, (art_id, p) in zip(assignment_ids, with_spans, strict=True):
         local = []
         for s in p.spans:
             sid = next(span_ids)
             local.append(sid)
-            span_rows.append((sid, art_id, a, labels[s.label], s.start, s.end, s.text, human, accepted, None, "", "",
-                              "{}", None, None, False, user_id, now, now))
+            span_rows.append((sid, art_id, a, labels[s.label], s.start, s.end, s.text))
         for src, dst, name in p.relations:
-            rel_rows.append((art_id, a, rtypes[name].id, local[src], local[dst], human, accepted, None, None,
-                             user_id, now))
-    _insert(
-        Span,
-        ["id", "article", "assignment", "label", "start", "end", "text", "origin", "state", "confidence",
-         "preannotator", "model_version", "attributes", "job", "from_suggestion", "needs_review", "created_by",
-         "created_at", "updated_at"],
+            rel_rows.append((art_id, a, rtypes[name].id, local[src], local[dst]))
+    # The two big tables: rows as COPY text lines, the constant columns formatted once.
+    _insert_constant_tail(
+        Span, ["id", "article", "assignment", "label", "start", "end", "text"],
+        {"origin": Origin.HUMAN.value, "state": SuggestionState.ACCEPTED.value, "confidence": None,
+         "preannotator": "", "model_version": "", "attributes": "{}", "job": None, "from_suggestion": None,
+         "needs_review": False, "created_by": user_id, "created_at": now, "updated_at": now},
         span_rows,
     )
-    _insert(
-        Relation,
-        ["article", "assignment", "type", "from_span", "to_span", "origin", "state", "confidence", "job",
-         "created_by", "created_at"],
+    _insert_constant_tail(
+        Relation, ["article", "assignment", "type", "from_span", "to_span"],
+        {"origin": Origin.HUMAN.value, "state": SuggestionState.ACCEPTED.value, "confidence": None, "job": None,
+         "created_by": user_id, "created_at": now},
         rel_rows,
     )
     _insert(
