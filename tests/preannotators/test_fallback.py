@@ -34,7 +34,7 @@ def well_formed(text: str, pred: Prediction) -> None:
 
 def test_needs_no_trained_model(fallback):
     nlp, _ = load_blank()
-    assert nlp.pipe_names == ["sentencizer"]
+    assert nlp.pipe_names == ["newsroom_newline_boundaries", "sentencizer"]
     assert fallback.name == "fallback"
     assert fallback.version.startswith("fallback-rules-1.0+blank-en-")
 
@@ -179,3 +179,11 @@ def test_texts_longer_than_the_pipeline_limit_are_chunked():
     assert [(s.start, s.end, s.label) for s in pred.spans] == [(s.start, s.end, s.label) for s in whole.spans]
     assert pairs(text, pred) == pairs(text, whole)
     assert ("3 men were arrested on Friday", "Police") in pairs(text, pred)
+
+
+def test_line_breaks_end_sentences(fallback):
+    text = "Floods kill 42 in Queensland\nOfficials said 42 people died in the floods."
+    (pred,) = fallback.predict([text], LABELS)
+    well_formed(text, pred)
+    assert "\n" not in "".join(text[s.start : s.end] for s in pred.spans)
+    assert ("42 people died in the floods", "Officials") in pairs(text, pred)

@@ -322,3 +322,12 @@ def test_pronoun_sources_point_back_and_negated_impersonal_is_no_source(builtin)
     assert "It is not known" not in kinds
     assert kinds["he"]["refers_to"] == "Defence Minister Robert Hill"
     assert kinds["he"]["source_kind"] == "named" and kinds["he"]["mention"] == "pronoun"
+
+
+def test_line_breaks_end_sentences(builtin):
+    text = "Floods kill 42 in Queensland\nOfficials said 42 people died in the floods.\n\nPolice said two men were held"
+    pred = run(builtin, text)
+    assert_well_formed(text, pred)
+    assert all("\n" not in text[s.start : s.end] for s in pred.spans)
+    assert "Floods kill 42 in Queensland" in claims(text, pred)
+    assert ("two men were held", "Police") in pairs(text, pred)
