@@ -95,7 +95,7 @@ def show_errors(docs, preds) -> None:
                     print(f"  MISS {label}: {doc.text[a:b]!r}")
             for i, (a, b) in enumerate(q):
                 if i not in mp:
-                    print(f"  FA   {label}: {doc.text[a:b]!r} conf={p.spans[i].confidence if False else ''}")
+                    print(f"  FA   {label}: {doc.text[a:b]!r}")
 
 
 def run(annotator, docs, args) -> dict:

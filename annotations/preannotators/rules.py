@@ -27,11 +27,21 @@ Patterns (parsed engine):
 * ``it is understood/believed/reported (that) Y``: SOURCE = "it is understood" (unnamed).
 * ``reportedly`` / ``allegedly``: SOURCE = the adverb (unnamed), CLAIM = the sentence.
 * A new quoted sentence right after an attributed quote (``"A," he said. "B."``) is a CLAIM
-  attributed to the same SOURCE span.
+  attributed to the same SOURCE span; a quote that opens in one sentence and is attributed in the
+  next (``"A. B," she said.``) is one CLAIM. Quote state is carried across sentences, but a
+  stray unclosed quote mark does not swallow the rest of the text (see ``quote_states``).
 * Any other sentence is a CLAIM candidate without source, scored by ``checkworthiness``.
 
 Reporting verbs inside quoted speech are ignored (a speaker quoting "we said" is not a new
 attribution), and a reporting verb inside a CLAIM already found is not a new attribution either.
+
+SOURCE attributes: ``source_kind`` is "named" (a person), "institutional" (organisation,
+government, country, institution head noun, gazetteer entry) or "unnamed" ("officials",
+"sources", "a spokesman", "reportedly", "it is understood"); ``pattern`` names the rule;
+pronoun sources carry ``mention: "pronoun"`` and ``refers_to`` (he/she: the last named person
+quoted as a source before; they/it/we: the last source). CLAIM attributes: ``attributed``.
+CLAIM confidence = ``checkworthiness``; SOURCE confidence = the rule's ``SOURCE_CONFIDENCE``.
+Entity labels are corrected with the gazetteer first (``fix_entities``).
 """
 
 from __future__ import annotations
