@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from annotations.admin.scoping import EDITORS
-from annotations.intake import ParsedArticle, Rejection
+from annotations.intake import ParsedArticle, Rejection, apply_wire_header
 from annotations.models import Article, ImportJob, JobStatus, Project
 from annotations.selectors.projects import project_list_for_user
 from annotations.services.articles import article_text_update
@@ -157,11 +157,13 @@ class ArticleIntakeAdminMixin:
             return HttpResponseRedirect(reverse("admin:annotations_article_import_job", args=[jobs[0].id])), None
         articles, rejected, warnings = parse_files((u.name, u.read()) for u in uploads)
         if data["text"].strip():
-            articles.append(ParsedArticle(
+            pasted = ParsedArticle(
                 text=data["text"], source="pasted text", title=data["title"], outlet=data["outlet"],
                 author=data["author"], url=data["url"],
                 published_at=data["published_at"].isoformat() if data["published_at"] else None,
-            ))
+            )
+            apply_wire_header(pasted)  # fills only what the form left empty
+            articles.append(pasted)
         report = articles_import(project=project, items=articles, user=request.user, partial=partial,
                                  rejected=[*too_big, *rejected], warnings=warnings)
         if not report.committed:

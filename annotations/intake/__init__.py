@@ -21,14 +21,23 @@ from pathlib import PurePosixPath
 
 from .decode import decode_bytes
 from .prepare import PreparedArticle, PreparedSpan, prepare_article, text_hash
-from .readers import article_from_obj, articles_from_json, read_csv, read_docx, read_html, read_json_lines, read_text
+from .readers import (
+    apply_wire_header,
+    article_from_obj,
+    articles_from_json,
+    read_csv,
+    read_docx,
+    read_html,
+    read_json_lines,
+    read_text,
+)
 from .sniff import sniff
 from .types import IntakeError, Limits, ParsedArticle, ParsedRelation, ParsedSpan, ParseResult, Rejection
 
 __all__ = [
     "IntakeError", "Limits", "ParseResult", "ParsedArticle", "ParsedRelation", "ParsedSpan", "PreparedArticle",
-    "PreparedSpan", "Rejection", "article_from_obj", "articles_from_json", "parse_upload", "prepare_article",
-    "sniff", "text_hash",
+    "PreparedSpan", "Rejection", "apply_wire_header", "article_from_obj", "articles_from_json", "parse_upload",
+    "prepare_article", "sniff", "text_hash",
 ]
 
 

@@ -30,12 +30,12 @@ def read_text(name: str, text: str, *, markdown: bool = False) -> ParsedArticle:
         article.title = first.lstrip("#").strip() if markdown else first
     else:
         article.title = PurePosixPath(name.split(":")[-1]).stem
-    _apply_wire_header(article)
+    apply_wire_header(article)
     article.title = article.title or PurePosixPath(name.split(":")[-1]).stem
     return article
 
 
-def _apply_wire_header(article: ParsedArticle) -> None:
+def apply_wire_header(article: ParsedArticle) -> None:
     header = parse_wire_header(article.text[:2000])
     if header.get("published_at") and not article.published_at:
         article.published_at = header["published_at"]
@@ -106,7 +106,7 @@ def read_html(name: str, html: str) -> ParsedArticle:
     article.outlet = found.get("outlet", "")
     article.url = found.get("url", "")
     article.published_at = found.get("published_at")
-    _apply_wire_header(article)
+    apply_wire_header(article)
     return article
 
 
@@ -130,7 +130,7 @@ def read_docx(name: str, data: bytes) -> ParsedArticle:
                     and (p.style.name or "").startswith(("Title", "Heading"))), "")
     article.title = (props.title or "").strip() or heading or PurePosixPath(name.split(":")[-1]).stem
     article.author = (props.author or "").strip()
-    _apply_wire_header(article)
+    apply_wire_header(article)
     return article
 
 
