@@ -1,0 +1,147 @@
+"""Review area pages: the queue with filters, the review page (take, drop, take all), the
+progress page and its CSV, the timeline; query counts stay flat as the data grows."""
+
+import csv
+import io
+import itertools
+
+import pytest
+from django.test import Client
+
+from annotations.models import ArticleStatus, Assignment, AssignmentKind, Span
+from annotations.services.workflow import review_return
+from tests.review.helpers import annotate_and_submit
+
+pytestmark = pytest.mark.django_db
+
+TEXT = "Alice said taxes rose. Bob denied it."
+_numbers = itertools.count()
+
+
+@pytest.fixture
+def two_per_article(project):
+    project.annotators_per_article = 2
+    project.save()
+    return project
+
+
+def _pair(project, annotator, annotator2, n, *, differ=True):
+    out = []
+    for _ in range(n):
+        i = next(_numbers)
+        a = [("CLAIM", 11, 21), ("SOURCE", 0, 5)]
+        b = [("CLAIM", 11, 16), ("SOURCE", 0, 5)] if differ else a
+        article, _ = annotate_and_submit(project, {annotator: a, annotator2: b}, text=f"{TEXT} #{i}",
+                                         title=f"Story {i}")
+        out.append(article)
+    return out
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_queue_lists_submitted_articles_with_filters(two_per_article, annotator, annotator2, reviewer):
+    differ = _pair(two_per_article, annotator, annotator2, 2, differ=True)
+    same = _pair(two_per_article, annotator, annotator2, 1, differ=False)[0]
+    client = _client(reviewer)
+    html = client.get("/review/").content.decode()
+    assert all(f'data-article="{a.id}"' in html for a in [*differ, same])
+    html = client.get("/review/?disagreement=1").content.decode()
+    assert f'data-article="{same.id}"' not in html and f'data-article="{differ[0].id}"' in html
+    html = client.get("/review/?disagreement=0").content.decode()
+    assert f'data-article="{same.id}"' in html and f'data-article="{differ[0].id}"' not in html
+    html = client.get(f"/review/?annotator={annotator.id}&label=CLAIM&min_count=1").content.decode()
+    assert f'data-article="{same.id}"' in html
+    html = client.get("/review/?label=CLAIM&min_count=2").content.decode()
+    assert "Nothing waiting for review." in html
+    html = client.get("/review/?since=2999-01-01").content.decode()
+    assert "Nothing waiting for review." in html
+
+
+def test_queue_and_review_page_query_counts_do_not_grow(two_per_article, annotator, annotator2, reviewer,
+                                                        django_assert_max_num_queries):
+    client = _client(reviewer)
+    articles = _pair(two_per_article, annotator, annotator2, 3)
+    with django_assert_max_num_queries(16):
+        assert client.get("/review/").status_code == 200
+    with django_assert_max_num_queries(16):
+        assert client.get(f"/review/{articles[0].id}/").status_code == 200
+    more = _pair(two_per_article, annotator, annotator2, 9)
+    with django_assert_max_num_queries(16):
+        assert client.get("/review/").status_code == 200
+    with django_assert_max_num_queries(16):
+        assert client.get(f"/review/{more[-1].id}/").status_code == 200
+    with django_assert_max_num_queries(20):
+        assert client.get(f"/projects/{two_per_article.id}/").status_code == 200
+    with django_assert_max_num_queries(16):
+        assert client.get(f"/projects/{two_per_article.id}/progress/").status_code == 200
+
+
+def test_review_page_merge_span_by_span_then_approve(two_per_article, annotator, annotator2, reviewer):
+    (article,) = _pair(two_per_article, annotator, annotator2, 1)
+    client = _client(reviewer)
+    page = client.get(f"/review/{article.id}/").content.decode()
+    assert 'class="differs"' in page and 'class="agreed"' in page
+    assert client.post(f"/review/{article.id}/", {"action": "start"}).status_code == 302
+    review = Assignment.objects.get(article=article, kind=AssignmentKind.REVIEW)
+    # the agreed span (SOURCE 0-5) is in the review layer from the start
+    assert list(Span.objects.filter(assignment=review).values_list("start", "end")) == [(0, 5)]
+    theirs = Span.objects.get(assignment__user=annotator2, article=article, label__name="CLAIM")
+    client.post(f"/review/{article.id}/", {"action": "take", "span": theirs.id})
+    assert sorted(Span.objects.filter(assignment=review).values_list("start", "end")) == [(0, 5), (11, 16)]
+    # stale version from an old page: refused, nothing changes
+    review.refresh_from_db()
+    mine = Span.objects.get(assignment__user=annotator, article=article, label__name="CLAIM")
+    client.post(f"/review/{article.id}/", {"action": "take", "span": mine.id, "version": review.version - 1})
+    assert Span.objects.filter(assignment=review).count() == 2
+    taken = Span.objects.get(assignment=review, start=11)
+    client.post(f"/review/{article.id}/", {"action": "drop", "span": taken.id})
+    client.post(f"/review/{article.id}/", {"action": "take", "span": mine.id, "version": review.version + 1})
+    assert sorted(Span.objects.filter(assignment=review).values_list("start", "end")) == [(0, 5), (11, 21)]
+    client.post(f"/review/{article.id}/", {"action": "approve"})
+    client.post(f"/review/{article.id}/", {"action": "approve"})
+    article.refresh_from_db()
+    assert article.status == ArticleStatus.APPROVED
+    assert article.reviews.count() == 1
+    kinds = list(article.events.values_list("kind", flat=True))
+    # 4 by the annotators, then in the review layer: the seeded agreed span and two takes
+    assert kinds.count("span.created") == 4 + 3 and kinds.count("span.deleted") == 1
+
+
+def test_take_all_replaces_the_review_layer(two_per_article, annotator, annotator2, reviewer):
+    (article,) = _pair(two_per_article, annotator, annotator2, 1)
+    slot = Assignment.objects.get(article=article, user=annotator2)
+    client = _client(reviewer)
+    client.post(f"/review/{article.id}/", {"action": "take_all", "assignment": slot.id})
+    review = Assignment.objects.get(article=article, kind=AssignmentKind.REVIEW)
+    assert sorted(Span.objects.filter(assignment=review).values_list("start", "end", "label__name")) == [
+        (0, 5, "SOURCE"), (11, 16, "CLAIM")]
+
+
+def test_returned_comment_and_timeline(project, annotator, reviewer):
+    article, _ = annotate_and_submit(project, {annotator: [("CLAIM", 11, 21)]}, text=TEXT)
+    review_return(article=article, user=reviewer, comment="Bob's denial is a claim too.")
+    html = _client(reviewer).get(f"/articles/{article.id}/timeline/").content.decode()
+    assert "review.returned" in html and "Bob&#x27;s denial is a claim too." in html
+    assert "Returned" in html
+    review_page = _client(reviewer).get(f"/review/{article.id}/?status=returned").content.decode()
+    assert "Bob&#x27;s denial is a claim too." in review_page
+
+
+def test_progress_counts_and_csv(two_per_article, annotator, annotator2, editor):
+    _pair(two_per_article, annotator, annotator2, 2)
+    client = _client(editor)
+    html = client.get(f"/projects/{two_per_article.id}/progress/").content.decode()
+    assert "Submitted" in html
+    response = client.get(f"/projects/{two_per_article.id}/progress/?format=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["section", "key", "metric", "value"]
+    assert ["status", "submitted", "articles", "2"] in rows
+    assert ["annotator", "annotator", "submitted", "2"] in rows
+    assert ["label", "CLAIM", "annotated", "4"] in rows
+    api = client.get(f"/api/projects/{two_per_article.id}/progress/").json()
+    assert {"status": "submitted", "label": "Submitted", "count": 2} in api["statuses"]
