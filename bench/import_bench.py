@@ -3,7 +3,7 @@
 Usage (from the repository root; PostgreSQL and Redis on 127.0.0.1):
 
     .venv/bin/python bench/import_bench.py --n 1000 --n 10000 [--batch 1000] [--workers 1]
-        [--db nr_bench_intake] [--redis-db 2] [--port 8765]
+        [--relations] [--db nr_bench_intake] [--redis-db 2] [--port 8765]
 
 For each N it recreates the database `--db` (migrate), creates a project, an editor and a token,
 starts gunicorn (newsroom.wsgi, DEBUG off, Redis broker), pre-encodes the request bodies, then
@@ -41,8 +41,8 @@ NAMES = ["Minister Jane Roe", "Police spokesman Ali Hassan", "Mayor Ana López",
          "Senator O'Neil", "Kateryna Kovalenko", "an official", "the company", "União spokesperson"]
 
 
-def article(i: int, rng: random.Random) -> dict:
-    """About 600 words in 10 paragraphs; in each, a SOURCE and a CLAIM span (20 spans), linked."""
+def article(i: int, rng: random.Random, relations: bool = False) -> dict:
+    """About 600 words in 10 paragraphs; in each, a SOURCE and a CLAIM span (20 spans), optionally linked."""
     parts: list[str] = [f"Report {i}: budget review 📰\n\n"]
     spans, relations = [], []
     pos = len(parts[0])
@@ -60,9 +60,11 @@ def article(i: int, rng: random.Random) -> dict:
         parts.append(para)
         pos += len(para)
     text = "".join(parts).rstrip("\n")
-    return {"title": f"Budget review {i}", "text": text, "outlet": "Wire", "published_at": "2024-03-03",
-            "url": f"https://news.example.org/{i}", "meta": {"desk": "economy", "n": i},
-            "spans": spans, "relations": relations}
+    out = {"title": f"Budget review {i}", "text": text, "outlet": "Wire", "published_at": "2024-03-03",
+           "url": f"https://news.example.org/{i}", "meta": {"desk": "economy", "n": i}, "spans": spans}
+    if relations:
+        out["relations"] = relations
+    return out
 
 
 def sh(args, env=None, check=True):
@@ -125,7 +127,7 @@ def run(n: int, args) -> dict:
     rng = random.Random(n)
     bodies = []
     for b in range(0, n, args.batch):
-        bodies.append(json.dumps([article(i, rng) for i in range(b, min(n, b + args.batch))]).encode())
+        bodies.append(json.dumps([article(i, rng, args.relations) for i in range(b, min(n, b + args.batch))]).encode())
     mb = sum(len(x) for x in bodies) / 1e6
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "newsroom.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.workers),
@@ -178,6 +180,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, action="append", help="Articles (repeatable). Default: 1000 and 10000.")
     parser.add_argument("--batch", type=int, default=1000, help="Articles per request.")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers = concurrent client requests.")
+    parser.add_argument("--relations", action="store_true", help="Also 10 CLAIM->SOURCE links per article.")
     parser.add_argument("--db", default="nr_bench_intake")
     parser.add_argument("--redis-db", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
