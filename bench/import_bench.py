@@ -41,7 +41,7 @@ NAMES = ["Minister Jane Roe", "Police spokesman Ali Hassan", "Mayor Ana López",
          "Senator O'Neil", "Kateryna Kovalenko", "an official", "the company", "União spokesperson"]
 
 
-def article(i: int, rng: random.Random, relations: bool = False) -> dict:
+def article(i: int, rng: random.Random, with_relations: bool = False) -> dict:
     """About 600 words in 10 paragraphs; in each, a SOURCE and a CLAIM span (20 spans), optionally linked."""
     parts: list[str] = [f"Report {i}: budget review 📰\n\n"]
     spans, relations = [], []
@@ -62,7 +62,7 @@ def article(i: int, rng: random.Random, relations: bool = False) -> dict:
     text = "".join(parts).rstrip("\n")
     out = {"title": f"Budget review {i}", "text": text, "outlet": "Wire", "published_at": "2024-03-03",
            "url": f"https://news.example.org/{i}", "meta": {"desk": "economy", "n": i}, "spans": spans}
-    if relations:
+    if with_relations:
         out["relations"] = relations
     return out
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlparse
 
-from annotations.text.normalize import normalize, normalize_text
+from annotations.text.normalize import IdentityMap, normalize, normalize_text
 from annotations.text.offsets import OffsetError, Utf16Index
 
 from .types import IntakeError, ParsedArticle
@@ -69,44 +69,51 @@ def prepare_article(item: ParsedArticle) -> PreparedArticle:
             prepared.warnings.append(f"{item.source}: URL {url[:80]!r} is not an http(s) address; kept in meta")
     utf16: Utf16Index | None = None
     refs: dict = {}
+    n_raw = len(raw)
+    identity = isinstance(mapping, IdentityMap)
+    spans_out = prepared.spans
     for i, span in enumerate(item.spans):
-        what = f"span {i + 1} ({span.label} {span.start}:{span.end})"
-        start, end = span.start, span.end
-        ok_cp = 0 <= start < end <= len(raw)
-        if span.quote is not None and not (ok_cp and _same(raw[start:end], span.quote)):
-            if span.unit == "codepoint_or_utf16":
-                utf16 = utf16 or Utf16Index(raw)
-                try:
-                    s16, e16 = utf16.to_codepoint(start), utf16.to_codepoint(end)
-                except OffsetError:
-                    s16 = e16 = -1
-                if 0 <= s16 < e16 and _same(raw[s16:e16], span.quote):
-                    prepared.warnings.append(
-                        f"{item.source}: {what} counted UTF-16 units; converted to code points")
-                    start, end, ok_cp = s16, e16, True
-                else:
-                    raise IntakeError(_mismatch(what, raw, span))
-            else:
+        start, end, quote = span.start, span.end, span.quote
+        ok_cp = 0 <= start < end <= n_raw
+        if quote is not None and not (ok_cp and (raw[start:end] == quote or _same(raw[start:end], quote))):
+            what = _what(i, span)
+            if span.unit != "codepoint_or_utf16":
                 raise IntakeError(_mismatch(what, raw, span))
+            utf16 = utf16 or Utf16Index(raw)
+            try:
+                s16, e16 = utf16.to_codepoint(start), utf16.to_codepoint(end)
+            except OffsetError:
+                s16 = e16 = -1
+            if not (0 <= s16 < e16 and _same(raw[s16:e16], quote)):
+                raise IntakeError(_mismatch(what, raw, span))
+            prepared.warnings.append(f"{item.source}: {what} counted UTF-16 units; converted to code points")
+            start, end, ok_cp = s16, e16, True
         if not ok_cp:
+            what = _what(i, span)
             if start < 0 or end <= start:
                 raise IntakeError(f"{what}: offsets must satisfy 0 <= start < end")
-            raise IntakeError(f"{what}: offsets do not match the text, which has {len(raw)} characters")
-        s, e = mapping.span(start, end)
+            raise IntakeError(f"{what}: offsets do not match the text, which has {n_raw} characters")
+        s, e = (start, end) if identity else mapping.span(start, end)
         if e <= s:
-            raise IntakeError(f"{what}: covers only characters removed by normalisation")
-        prepared.spans.append(PreparedSpan(label=span.label, start=s, end=e, text=stored[s:e]))
+            raise IntakeError(f"{_what(i, span)}: covers only characters removed by normalisation")
+        spans_out.append(PreparedSpan(span.label, s, e, stored[s:e]))
         if span.ref is not None:
-            refs.setdefault(_key(span.ref), i)
+            refs.setdefault(str(span.ref), i)
     for j, rel in enumerate(item.relations, start=1):
-        src = refs.get(_key(rel.from_ref), rel.from_ref if _is_index(rel.from_ref, item) else None)
-        dst = refs.get(_key(rel.to_ref), rel.to_ref if _is_index(rel.to_ref, item) else None)
+        src = refs.get(_key(rel.from_ref))
+        dst = refs.get(_key(rel.to_ref))
+        src = src if src is not None else (rel.from_ref if _is_index(rel.from_ref, item) else None)
+        dst = dst if dst is not None else (rel.to_ref if _is_index(rel.to_ref, item) else None)
         if src is None or dst is None:
             raise IntakeError(f"relation {j}: refers to a span that is not in this article")
         if src == dst:
             raise IntakeError(f"relation {j}: links a span to itself")
         prepared.relations.append((src, dst, rel.type))
     return prepared
+
+
+def _what(i: int, span) -> str:
+    return f"span {i + 1} ({span.label} {span.start}:{span.end})"
 
 
 def _key(ref):
