@@ -433,3 +433,59 @@ def _store(job: PreannotationJob, prediction: Prediction, labels: dict, relation
             article.status, article.status_changed_at = ArticleStatus.PREANNOTATED, now
             article.save(update_fields=["status", "status_changed_at"])
     return current
+
+
+# --------------------------------------------------------------------------- choosing the plug-in
+
+
+def project_preannotator_set(*, project, name: str, config: dict | None = None, model_version: int | None = None,
+                             check: bool = True):
+    """Choose the pre-annotator of `project` (editors/managers; callers check the role).
+
+    * ``trained``: the project's active model, or the finished model ``model_version`` (switching
+      back to an older version is allowed); refused if there is none.
+    * ``ml_backend``: ``config`` needs ``url`` (http/https, a public address unless allowlisted);
+      optional ``token``, ``timeout`` (s), ``retries``, ``offsets`` ("auto"/"codepoints"/"utf16").
+      With ``check`` the backend's ``/health`` must answer UP.
+    Raises ValidationError with the reason; nothing is saved then.
+    """
+    from django.core.exceptions import ValidationError
+
+    from annotations.models import Project, TrainedModel
+    from annotations.outbound import OutboundBlocked, check_url
+    from annotations.preannotators.registry import AVAILABLE, ml_backend_from_config
+
+    if name not in AVAILABLE:
+        choices = ", ".join(AVAILABLE)
+        raise ValidationError({"preannotator": [f"Unknown pre-annotator {name!r}; choose one of {choices}."]})
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(id=project.id)
+        fields = ["preannotator"]
+        if name == "trained":
+            models = TrainedModel.objects.filter(project=project, status=JobStatus.DONE)
+            model = (models.filter(version=model_version).first() if model_version is not None
+                     else project.active_model if project.active_model_id else models.filter(activated=True).first())
+            if model is None or model.status != JobStatus.DONE:
+                raise ValidationError({"preannotator": ["This project has no finished trained model of that version; "
+                                                        "train one first."]})
+            project.active_model = model
+            fields.append("active_model")
+        if name == "ml_backend":
+            config = dict(config or {})
+            unknown = set(config) - {"url", "token", "timeout", "retries", "offsets"}
+            if unknown:
+                raise ValidationError({"config": [f"Unknown keys: {', '.join(sorted(unknown))}."]})
+            if config.get("offsets", "auto") not in ("auto", "codepoints", "utf16"):
+                raise ValidationError({"config": ["offsets must be auto, codepoints or utf16."]})
+            try:
+                check_url(str(config.get("url") or ""))
+                client = ml_backend_from_config(config, project_ref=str(project.id))
+                if check:
+                    client.health()
+            except (OutboundBlocked, PreannotatorError) as exc:
+                raise ValidationError({"config": [str(exc)]}) from exc
+            project.preannotator_config = config
+            fields.append("preannotator_config")
+        project.preannotator = name
+        project.save(update_fields=fields)
+    return project
