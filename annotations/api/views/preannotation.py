@@ -67,7 +67,7 @@ class ProjectPreannotationViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=PreannotatorChoiceSerializer,
-        responses={200: inline_serializer("PreannotatorChoice", {
+        responses={200: inline_serializer("PreannotatorState", {
             "preannotator": serializers.CharField(), "available": serializers.DictField(),
             "config": serializers.DictField(), "active_model_version": serializers.IntegerField(allow_null=True)})},
         summary="The project's pre-annotator (GET) or choose another one (PUT)",
