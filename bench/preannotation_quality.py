@@ -2,14 +2,16 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python bench/preannotation_quality.py [--fallback] [--threshold 0.45] [--split tune|check|all]
-        [--relations] [--errors]
+    .venv/bin/python bench/preannotation_quality.py [--fallback] [--threshold 0.35]
+        [--split tune|check|blind|all] [--relations] [--errors] [--sweep]
 
 Prints precision / recall / F1 per label (exact and overlap match, see
-annotations/preannotators/evaluation.py) for the "tune" split, the held-out "check" split and all
-documents; --fallback adds the token-pattern fallback; --relations adds attributed_to scores
-(a predicted link counts when both its ends overlap-match the ends of a gold link); --errors lists
-misses and false alarms. Exit status 1 if the builtin pre-annotator is under the floors
+annotations/preannotators/evaluation.py) for the "tune" split (rules iterated on), the held-out
+"check" split, the "blind" split (annotated after the rules were frozen) and all documents;
+--fallback adds the token-pattern fallback; --relations adds attributed_to scores (a predicted
+link counts when both its ends overlap-match the ends of a gold link); --errors lists misses and
+false alarms; --sweep prints CLAIM scores per threshold on the tune split. Exit status 1 if the
+builtin pre-annotator is under the floors
 (overlap F1: SOURCE >= 0.75, CLAIM >= 0.6 on all documents).
 """
 
@@ -104,7 +106,7 @@ def run(annotator, docs, args) -> dict:
     dt = time.perf_counter() - t0
     print(f"\n=== {annotator.name}  {annotator.version}  ({dt:.2f}s for {len(docs)} articles)")
     out = {}
-    for split in ("tune", "check", "all"):
+    for split in ("tune", "check", "blind", "all"):
         if args.split not in ("all", split) and split != "all":
             continue
         sel = [i for i, d in enumerate(docs) if split == "all" or d.split == split]
@@ -135,7 +137,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fallback", action="store_true", help="also score the fallback pre-annotator")
     ap.add_argument("--threshold", type=float, default=None, help="CLAIM check-worthiness threshold")
-    ap.add_argument("--split", default="all", choices=["tune", "check", "all"])
+    ap.add_argument("--split", default="all", choices=["tune", "check", "blind", "all"])
     ap.add_argument("--relations", action="store_true")
     ap.add_argument("--errors", action="store_true")
     ap.add_argument("--sweep", action="store_true", help="CLAIM overlap scores per threshold, tune split")

@@ -91,7 +91,7 @@ def test_devset_loader_verifies_quotes(tmp_path):
 
     docs = load_devset()
     assert len(docs) >= 20
-    assert {d.split for d in docs} == {"tune", "check"}
+    assert {d.split for d in docs} == {"tune", "check", "blind"}
     for d in docs:
         for s in d.spans:
             assert d.text[s["start"] : s["end"]] == s["text"]
