@@ -112,7 +112,8 @@ def run(annotator, docs, args) -> dict:
         sel = [i for i, d in enumerate(docs) if split == "all" or d.split == split]
         out[split] = table(f"[{split}]", [docs[i] for i in sel], [preds[i] for i in sel], args.relations)
     if args.errors:
-        show_errors(docs, preds)
+        keep = [i for i, d in enumerate(docs) if args.split in ("all", d.split)]
+        show_errors([docs[i] for i in keep], [preds[i] for i in keep])
     return out
 
 
