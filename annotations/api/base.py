@@ -4,6 +4,7 @@ from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 
+from annotations.api.filters import validate_ordering_param
 from annotations.api.permissions import ProjectRole
 from annotations.models import Project
 from annotations.selectors.projects import project_list_for_user
@@ -19,6 +20,11 @@ class ProjectScopedMixin:
     project_field = "project"
     permission_classes = [IsAuthenticated, ProjectRole]
     required_roles: dict[str, list[str]] = {}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Every view, generic or not, refuses an `?ordering=` outside its own `ordering_fields`.
+        validate_ordering_param(request, self)
 
     def scope_queryset(self, queryset):
         projects = project_list_for_user(user=self.request.user)
@@ -52,6 +58,10 @@ class OwnerScopedMixin:
 
     owner_field = "user"
     permission_classes = [IsAuthenticated]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        validate_ordering_param(request, self)
 
     def get_queryset(self):
         return super().get_queryset().filter(**{self.owner_field: self.request.user})

@@ -68,3 +68,11 @@ def check_filterset_fields(view) -> None:
     """Raise if a view opts into filtering on every model field."""
     if getattr(view, "filterset_fields", None) == "__all__":
         raise ImproperlyConfigured(f"{view.__class__.__name__}.filterset_fields must be explicit, not '__all__'.")
+
+
+def validate_ordering_param(request, view) -> None:
+    """400 if `?ordering=` names anything outside the view's `ordering_fields`.
+
+    Called by the scoped base classes for every request, so a view that never runs the filter
+    backends (a plain ViewSet or APIView) still refuses an ordering it would silently ignore."""
+    StrictOrderingFilter().get_ordering(request, None, view)
