@@ -311,24 +311,30 @@ def _write(*, project, articles: list[PreparedArticle], labels, rtypes, user_id,
           now, now) for a, (art_id, _) in zip(assignment_ids, with_spans, strict=True)],
     )
     span_total = sum(len(p.spans) for _, p in with_spans)
-    span_ids = iter(_next_ids(Span, span_total))
-    span_rows, rel_rows = [], []
+    # Span ids are reserved only where relations need them; the others come from the column default.
+    span_ids = iter(_next_ids(Span, sum(len(p.spans) for _, p in with_spans if p.relations)))
+    span_rows, keyed_span_rows, rel_rows = [], [], []
     for a, (art_id, p) in zip(assignment_ids, with_spans, strict=True):
+        if not p.relations:
+            span_rows.extend((art_id, a, labels[s.label], s.start, s.end, s.text) for s in p.spans)
+            continue
         local = []
         for s in p.spans:
             sid = next(span_ids)
             local.append(sid)
-            span_rows.append((sid, art_id, a, labels[s.label], s.start, s.end, s.text))
+            keyed_span_rows.append((sid, art_id, a, labels[s.label], s.start, s.end, s.text))
         for src, dst, name in p.relations:
             rel_rows.append((art_id, a, rtypes[name].id, local[src], local[dst]))
+    span_constants = {
+        "origin": Origin.HUMAN.value, "state": SuggestionState.ACCEPTED.value, "confidence": None,
+        "preannotator": "", "model_version": "", "attributes": "{}", "job": None, "from_suggestion": None,
+        "needs_review": False, "created_by": user_id, "created_at": now, "updated_at": now,
+    }
     # The two big tables: rows as COPY text lines, the constant columns formatted once.
-    _insert_constant_tail(
-        Span, ["id", "article", "assignment", "label", "start", "end", "text"],
-        {"origin": Origin.HUMAN.value, "state": SuggestionState.ACCEPTED.value, "confidence": None,
-         "preannotator": "", "model_version": "", "attributes": "{}", "job": None, "from_suggestion": None,
-         "needs_review": False, "created_by": user_id, "created_at": now, "updated_at": now},
-        span_rows,
-    )
+    _insert_constant_tail(Span, ["article", "assignment", "label", "start", "end", "text"], span_constants,
+                          span_rows)
+    _insert_constant_tail(Span, ["id", "article", "assignment", "label", "start", "end", "text"], span_constants,
+                          keyed_span_rows)
     _insert_constant_tail(
         Relation, ["article", "assignment", "type", "from_span", "to_span"],
         {"origin": Origin.HUMAN.value, "state": SuggestionState.ACCEPTED.value, "confidence": None, "job": None,
