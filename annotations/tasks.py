@@ -78,3 +78,36 @@ def webhook_deliver(self, delivery_id: int) -> str:
         attempts = WebhookDelivery.objects.filter(id=delivery_id).values_list("attempts", flat=True).first() or 1
         raise self.retry(countdown=webhook_retry_delay(attempts))
     return outcome
+
+
+def _preload_preannotators(**_kwargs) -> None:
+    """Load the plug-ins named in NEWSROOM["PRELOAD_PREANNOTATORS"] when a worker process starts, so the
+    first job does not pay for loading a spaCy pipeline."""
+    import logging
+
+    from django.conf import settings
+
+    from annotations.preannotators.registry import get_preannotator
+
+    for name in settings.NEWSROOM.get("PRELOAD_PREANNOTATORS", []) or []:
+        try:
+            plugin = get_preannotator(name)
+            plugin.predict(["Warm-up: the minister said so."], ["CLAIM", "SOURCE"])
+        except Exception:  # a broken plug-in must not stop the worker; its jobs will fail with the reason
+            logging.getLogger(__name__).exception("could not preload pre-annotator %r", name)
+
+
+def _connect_preload() -> None:
+    from celery.signals import worker_process_init, worker_ready
+
+    worker_process_init.connect(_preload_preannotators, weak=False)  # prefork children
+
+    def on_ready(sender=None, **kwargs):  # sender: the consumer; its controller knows the pool
+        pool_cls = getattr(getattr(sender, "controller", None), "pool_cls", None)
+        if "prefork" not in getattr(pool_cls, "__module__", ""):  # solo / threads: tasks run in this process
+            _preload_preannotators()
+
+    worker_ready.connect(on_ready, weak=False)
+
+
+_connect_preload()

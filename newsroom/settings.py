@@ -214,6 +214,8 @@ NEWSROOM = {
     # Pre-annotation workers: jobs claimed per task (one nlp.pipe call), attempts before a job fails,
     # seconds after which a queued job is re-sent / a running job counts as abandoned (sweeper).
     "PREANNOTATION_BATCH_SIZE": env.int("NEWSROOM_PREANNOTATION_BATCH_SIZE", default=16),
+    # Plug-ins a worker loads when it starts (e.g. "builtin"), so the first job does not wait for spaCy.
+    "PRELOAD_PREANNOTATORS": env.list("NEWSROOM_PRELOAD_PREANNOTATORS", default=[]),
     "PREANNOTATION_MAX_ATTEMPTS": env.int("NEWSROOM_PREANNOTATION_MAX_ATTEMPTS", default=3),
     "PREANNOTATION_REQUEUE_AFTER": env.float("NEWSROOM_PREANNOTATION_REQUEUE_AFTER", default=300.0),
     "PREANNOTATION_STALE_AFTER": env.float(
