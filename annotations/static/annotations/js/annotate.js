@@ -34,7 +34,7 @@
     undo: [],
     queue: Promise.resolve(), pending: 0, tempSeq: 0, generation: 0,
   };
-  window.NewsroomAnnotate = { state: S, timings: [] };
+  var NA = window.NewsroomAnnotate = { state: S, timings: [] };
 
   // --- state from the server ------------------------------------------------------------------
   function makeItem(raw, kind) {
@@ -99,9 +99,13 @@
   }
 
   // --- rendering ------------------------------------------------------------------------------
+  // The text is split into paragraphs (blocks, one per line of the stored text) so that a change
+  // re-renders and re-lays out one paragraph, not a 10,000-word inline block. Inside a paragraph
+  // the text is cut at every span boundary; each piece is wrapped in one element per span
+  // covering it (outermost first), so overlapping and nested spans show as stacked underlines.
   var nodeStarts = new WeakMap();  // text node -> its UTF-16 start
-  var textNodes = [];              // [start, node] in order, for offset -> DOM
-  var heads = new Map();           // key -> focusable head element
+  var heads = new Map();           // key -> focusable handle element
+  var paras = [];                  // [{start, end, el}] in UTF-16, end includes the newline
 
   function labelName(item) { var l = S.labels.get(item.label); return l ? l.name : "?"; }
 
@@ -113,21 +117,47 @@
     return name;
   }
 
-  function renderText() {
-    var t0 = performance.now();
-    var items = Array.from(S.items.values()).sort(function (a, b) {
-      return a.s16 - b.s16 || b.e16 - a.e16 || (a.kind === b.kind ? a.id - b.id : (a.kind === "span" ? -1 : 1));
+  function itemOrder(a, b) {
+    return a.s16 - b.s16 || b.e16 - a.e16 || (a.kind === b.kind ? (a.id > b.id ? 1 : -1) : (a.kind === "span" ? -1 : 1));
+  }
+
+  function makeHandle(it, key) {
+    // The span's focusable handle: a small bar at its start, inside its first fragment. Handles
+    // are never nested in one another, so every span stays reachable by role and by Tab.
+    var h = document.createElement("span");
+    h.className = "nr-h";
+    h.tabIndex = 0;
+    h.setAttribute("role", "button");
+    h.setAttribute("aria-label", accessibleName(it));
+    h.dataset.key = key;
+    h.dataset.label = labelName(it);
+    h.dataset.start = it.start;
+    h.dataset.end = it.end;
+    h.dataset.id = it.id;
+    if (it.kind === "sugg") {
+      h.dataset.suggestion = it.id;
+      h.title = labelName(it) + " suggestion \u2014 confidence " +
+        (it.confidence != null ? it.confidence.toFixed(2) : "n/a") + (it.model_version ? " (" + it.model_version + ")" : "");
+    } else if (it.from_suggestion) {
+      h.dataset.fromSuggestion = it.from_suggestion;
+    }
+    heads.set(key, h);
+    return h;
+  }
+
+  /** Build the content of the paragraph [ps, pe) from `items` (sorted, overlapping it). */
+  function buildParagraph(el, ps, pe, items) {
+    var bounds = [ps, pe];
+    items.forEach(function (it) {
+      if (it.s16 > ps && it.s16 < pe) bounds.push(it.s16);
+      if (it.e16 > ps && it.e16 < pe) bounds.push(it.e16);
     });
-    var bounds = new Set([0, text.length]);
-    items.forEach(function (it) { bounds.add(it.s16); bounds.add(it.e16); });
-    var cuts = Array.from(bounds).sort(function (a, b) { return a - b; });
+    bounds.sort(function (a, b) { return a - b; });
     var frag = document.createDocumentFragment();
-    var active = [];  // items covering the current segment, in nesting order (outer first)
-    var next = 0;
-    var seen = new Set();
-    textNodes = []; heads = new Map(); nodeStarts = new WeakMap();
-    for (var c = 0; c + 1 < cuts.length; c++) {
-      var a = cuts[c], b = cuts[c + 1];
+    var active = [], next = 0;
+    for (var c = 0; c + 1 < bounds.length; c++) {
+      var a = bounds[c], b = bounds[c + 1];
+      if (a === b) continue;
       if (active.length) active = active.filter(function (it) { return it.e16 > a; });
       while (next < items.length && items[next].s16 <= a) {
         if (items[next].e16 > a) active.push(items[next]);
@@ -135,49 +165,90 @@
       }
       var node = document.createTextNode(text.slice(a, b));
       nodeStarts.set(node, a);
-      textNodes.push([a, node]);
       var inner = node;
       for (var k = active.length - 1; k >= 0; k--) {
         var it = active[k];
         var key = keyOf(it);
-        var el = document.createElement("span");
-        el.className = "nr-m nr-lab-" + it.label + " lv" + Math.min(active.length - 1 - k, 5) +
+        var m = document.createElement("span");
+        m.className = "nr-m nr-lab-" + it.label + " lv" + Math.min(active.length - 1 - k, 5) +
           (it.kind === "sugg" ? " nr-sugg" : "") + (it.saved ? "" : " nr-pending-save") +
           (S.selected === key ? " nr-selected" : "") + (S.linkFrom === it ? " nr-link-from" : "");
-        el.dataset.key = key;
-        if (!seen.has(key)) {
-          // The span's focusable handle: a small bar at its start, inside its first fragment.
-          // Handles are never nested in one another, so every span stays reachable by role.
-          seen.add(key);
-          el.classList.add("nr-head");
-          var h = document.createElement("span");
-          h.className = "nr-h";
-          h.tabIndex = 0;
-          h.setAttribute("role", "button");
-          h.setAttribute("aria-label", accessibleName(it));
-          h.dataset.key = key;
-          h.dataset.label = labelName(it);
-          h.dataset.start = it.start;
-          h.dataset.end = it.end;
-          h.dataset.id = it.id;
-          if (it.kind === "sugg") {
-            h.dataset.suggestion = it.id;
-            el.title = h.title = labelName(it) + " suggestion \u2014 confidence " +
-              (it.confidence != null ? it.confidence.toFixed(2) : "n/a") + (it.model_version ? " (" + it.model_version + ")" : "");
-          } else if (it.from_suggestion) {
-            h.dataset.fromSuggestion = it.from_suggestion;
-          }
-          el.appendChild(h);
-          heads.set(key, h);
+        m.dataset.key = key;
+        if (a === it.s16) {
+          m.classList.add("nr-head");
+          m.appendChild(makeHandle(it, key));
+          if (it.kind === "sugg") m.title = heads.get(key).title;
         }
-        el.appendChild(inner);
-        inner = el;
+        m.appendChild(inner);
+        inner = m;
       }
       frag.appendChild(inner);
     }
-    textEl.replaceChildren(frag);
-    var ms = performance.now() - t0;
-    window.NewsroomAnnotate.lastRenderMs = ms;
+    el.replaceChildren(frag);
+  }
+
+  function paragraphIndex(pos) {  // the paragraph holding UTF-16 position pos
+    var lo = 0, hi = paras.length - 1;
+    while (lo < hi) {
+      var mid = (lo + hi + 1) >> 1;
+      if (paras[mid].start <= pos) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Re-render the paragraphs overlapping [lo, hi] (UTF-16); everything if lo is undefined. */
+  function renderText(lo, hi) {
+    var t0 = performance.now();
+    var full = lo === undefined || !paras.length;
+    if (full) {
+      heads = new Map(); nodeStarts = new WeakMap(); paras = [];
+      var frag = document.createDocumentFragment();
+      var at = 0;
+      while (at < text.length || (at === 0 && !paras.length)) {
+        var nl = text.indexOf("\n", at);
+        var end = nl === -1 ? text.length : nl + 1;
+        var el = document.createElement("div");
+        el.className = "nr-p";
+        paras.push({ start: at, end: end, el: el });
+        frag.appendChild(el);
+        at = end;
+        if (end === text.length) break;
+      }
+      textEl.replaceChildren(frag);
+      lo = 0; hi = text.length;
+    }
+    var i = paragraphIndex(lo), j = paragraphIndex(Math.max(lo, hi - 1));
+    var ps = paras[i].start, pe = paras[j].end;
+    var items = [];
+    S.items.forEach(function (it) { if (it.s16 < pe && it.e16 > ps) items.push(it); });
+    items.sort(itemOrder);
+    for (var p = i; p <= j; p++) {
+      var para = paras[p];
+      var mine = items.filter(function (it) { return it.s16 < para.end && it.e16 > para.start; });
+      buildParagraph(para.el, para.start, para.end, mine);
+    }
+    NA.lastRenderMs = performance.now() - t0;
+    scheduleSide();
+  }
+
+  /** Re-render where `item` is (after adding, changing or removing it). */
+  function refresh(item) { renderText(item.s16, item.e16); markClasses(); }
+
+  /** Selection and link-start highlights, without re-rendering. */
+  function markClasses() {
+    textEl.querySelectorAll(".nr-selected, .nr-link-from").forEach(function (el) {
+      el.classList.remove("nr-selected", "nr-link-from");
+    });
+    if (S.selected) {
+      textEl.querySelectorAll('[data-key="' + S.selected + '"]').forEach(function (el) {
+        if (el.classList.contains("nr-m")) el.classList.add("nr-selected");
+      });
+    }
+    if (S.linkFrom) {
+      textEl.querySelectorAll('[data-key="' + keyOf(S.linkFrom) + '"]').forEach(function (el) {
+        if (el.classList.contains("nr-m")) el.classList.add("nr-link-from");
+      });
+    }
     scheduleSide();
   }
 
@@ -185,7 +256,10 @@
   function scheduleSide() {
     if (sideScheduled) return;
     sideScheduled = true;
-    requestAnimationFrame(function () { sideScheduled = false; renderSide(); drawLinks(); });
+    // after the next paint, so a new span shows before the side lists are rebuilt
+    requestAnimationFrame(function () {
+      setTimeout(function () { sideScheduled = false; renderSide(); drawLinks(); }, 0);
+    });
   }
 
   function li(item, extra) {
@@ -454,7 +528,7 @@
     };
     S.items.set(keyOf(item), item);
     S.selected = keyOf(item);
-    renderText();
+    refresh(item);
     var shown = performance.now();
     save(describeItem(item), function (v) {
       return request("POST", "spans/", { label: item.label, start: item.start, end: item.end, text: item.text,
@@ -465,7 +539,7 @@
       rekey(item, data.span.id);
       window.NewsroomAnnotate.timings.push({ render: shown - t0, saved: performance.now() - t0 });
       if (relinks) relinks.forEach(function (r) { r(); });
-      renderText();
+      refresh(item);
     });
     if (undoable) pushUndo(function () { deleteItem(item, false); });
     return item;
@@ -482,7 +556,7 @@
       // an accepted suggestion: deleting it rejects it (it does not come back as pending)
       S.relSuggestions.forEach(function (r, k) { if (r.from === item || r.to === item) S.relSuggestions.delete(k); });
     }
-    renderText();
+    refresh(item);
     save("delete " + labelName(item) + " \u201c" + item.text + "\u201d", function (v) {
       return request("DELETE", "spans/" + item.id + "/", { expected_version: v });
     });
@@ -506,14 +580,14 @@
     // undo of deleting an accepted suggestion: accept the suggestion again
     item.saved = false;
     S.items.set(keyOf(item), item);
-    renderText();
+    refresh(item);
     save("accept suggestion again", function (v) {
       return request("POST", "suggestions/" + item.from_suggestion + "/accept/", { expected_version: v });
     }, function (data) {
       item.saved = true;
       rekey(item, data.span.id);
       (rels || []).forEach(function (rel) { linkRelation(rel.from, rel.to, rel.type, false, rel); });
-      renderText();
+      refresh(item);
     });
   }
 
@@ -521,7 +595,7 @@
     if (item.label === labelId) return;
     var before = item.label;
     item.label = labelId;
-    renderText();
+    refresh(item);
     save("change label to " + labelName(item), function (v) {
       return request("PATCH", "spans/" + item.id + "/", { label: labelId, expected_version: v });
     });
@@ -545,11 +619,11 @@
       if (S.selected === key) S.selected = null;
       S.relSuggestions.forEach(function (r, k) { if (r.from === sugg || r.to === sugg) S.relSuggestions.delete(k); });
     }
-    renderText();
+    refresh(sugg);
     save((accept ? "accept " : "reject ") + labelName(sugg) + " suggestion \u201c" + sugg.text + "\u201d", function (v) {
       return request("POST", "suggestions/" + sugg.id + (accept ? "/accept/" : "/reject/"), { expected_version: v });
     }, function (data) {
-      if (placeholder) { placeholder.saved = true; rekey(placeholder, data.span.id); renderText(); }
+      if (placeholder) { placeholder.saved = true; rekey(placeholder, data.span.id); refresh(placeholder); }
     });
     if (undoable) {
       pushUndo(function () {
@@ -560,7 +634,7 @@
           });
         }
         S.items.set(key, sugg);
-        renderText();
+        refresh(sugg);
         save("undo decision", function (v) {
           return request("POST", "suggestions/" + sugg.id + "/reset/", { expected_version: v });
         });
@@ -694,13 +768,16 @@
   var kb = null;          // keyboard selection [anchor, focus] in UTF-16
 
   function domPoint(pos) {
-    var lo = 0, hi = textNodes.length - 1;
-    while (lo < hi) {
-      var mid = (lo + hi + 1) >> 1;
-      if (textNodes[mid][0] <= pos) lo = mid; else hi = mid - 1;
+    var para = paras[paragraphIndex(pos)];
+    var walker = document.createTreeWalker(para.el, NodeFilter.SHOW_TEXT);
+    var n, last = null;
+    while ((n = walker.nextNode())) {
+      if (!nodeStarts.has(n)) continue;
+      var st = nodeStarts.get(n);
+      if (pos <= st + n.data.length) return [n, pos - st];
+      last = n;
     }
-    var entry = textNodes[lo];
-    return [entry[1], Math.min(pos - entry[0], entry[1].length)];
+    return [last, last ? last.data.length : 0];
   }
   function showKb() {
     var a = domPoint(kb[0]), f = domPoint(kb[1]);
@@ -710,9 +787,7 @@
   function select(key) {
     S.selected = key;
     S.selectedLink = null;
-    textEl.querySelectorAll(".nr-selected").forEach(function (el) { el.classList.remove("nr-selected"); });
-    if (key) textEl.querySelectorAll('[data-key="' + key + '"]').forEach(function (el) { el.classList.add("nr-selected"); });
-    scheduleSide();
+    markClasses();
   }
 
   function selectedItem() { return S.selected ? S.items.get(S.selected) : null; }
@@ -730,18 +805,18 @@
     if (!it || it.kind !== "span") { notice("Select a span in your layer (e.g. a CLAIM) first, then press L."); return; }
     S.linkFrom = it;
     notice("Linking from " + labelName(it) + " \u201c" + it.text + "\u201d: click (or Tab to and press Enter on) its SOURCE. Esc cancels.");
-    renderText();
+    markClasses();
   }
   function finishLink(target) {
     var from = S.linkFrom;
     S.linkFrom = null;
-    if (target.kind !== "span") { notice("Accept the suggestion first, then link it."); renderText(); return; }
-    if (target === from) { notice("A span cannot be linked to itself."); renderText(); return; }
+    if (target.kind !== "span") { notice("Accept the suggestion first, then link it."); markClasses(); return; }
+    if (target === from) { notice("A span cannot be linked to itself."); markClasses(); return; }
     var rt = relationTypeFor(from, target);
-    if (!rt) { notice("No link type goes from " + labelName(from) + " to " + labelName(target) + "."); renderText(); return; }
+    if (!rt) { notice("No link type goes from " + labelName(from) + " to " + labelName(target) + "."); markClasses(); return; }
     notice("");
     select(keyOf(from));
-    renderText();
+    markClasses();
     linkRelation(from, target, rt.id, true);
   }
 
@@ -790,7 +865,7 @@
     if (label) { ev.preventDefault(); labelKey(label.id, ev.shiftKey); return; }
     if (S.readOnly) return;
     var it = selectedItem();
-    if (key === "Escape") { S.linkFrom = null; notice(""); select(null); renderText(); return; }
+    if (key === "Escape") { S.linkFrom = null; notice(""); select(null); markClasses(); return; }
     if ((key === "Enter" || key === " ") && ev.target.dataset && ev.target.dataset.key) {
       ev.preventDefault();
       var target = S.items.get(ev.target.dataset.key);
@@ -913,6 +988,9 @@
     if (S.pending > 0) { ev.preventDefault(); ev.returnValue = ""; }
   });
 
+  NA.renderText = function () { renderText(); };
+  NA.renderSide = function () { renderSide(); };
+  NA.drawLinks = function () { drawLinks(); };
   load(initial);
   renderText();
   if (!S.readOnly) setSave("saved", "Saved");
