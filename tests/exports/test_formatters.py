@@ -168,3 +168,38 @@ def test_registry_names_every_format():
     assert set(FORMATS) == {"jsonl", "doccano", "label-studio", "conll", "spacy", "csv"}
     with pytest.raises(ValueError, match="unknown format"):
         get_format("xml")
+
+
+@pytest.mark.parametrize("text", [
+    TEXT, 'He said: "It is over." Then he left!! Really?! Yes... no.\n\nNew para. «Quoted.» (Aside.) End',
+    "No punctuation at all", "...", "", "Dr. Smith met Mr. Jones. 😀 Fine.\r\nNext line? ok",
+])
+def test_sentence_rule_matches_spacys_sentencizer(text):
+    import numpy
+    from spacy.attrs import IS_PUNCT, ORTH
+
+    from annotations.exporters.tokenize import _punct_hashes, nlp, sentence_starts
+
+    pipeline = nlp()
+    doc = pipeline.tokenizer(text)
+    arr = doc.to_array([IS_PUNCT, ORTH])
+    ours = sentence_starts(arr[:, 0].astype(bool), numpy.isin(arr[:, 1], _punct_hashes())).tolist()
+    sentencizer = pipeline.create_pipe("sentencizer")
+    theirs = [bool(t.is_sent_start) for t in sentencizer(pipeline.tokenizer(text))]
+    assert ours == theirs
+
+
+def test_batched_conll_equals_the_token_by_token_reference():
+    """The numpy assembly of a batch gives exactly what a per-token loop gives, across documents
+    that end and start with punctuation (sentence state must not leak between documents)."""
+    from annotations.exporters.conll import _slow_doc, batch_text
+    from annotations.exporters.tokenize import batches
+
+    texts = [TEXT, '"Quoted start," he said. End.', "…and CRLF\r\nlines here. 🇺🇦 Flag!", "No final stop",
+             '"Next doc starts with a quote.']
+    arts = [article(id=i, text=t, spans=[s for s in article()["spans"] if s["end"] <= len(t)])
+            for i, t in enumerate(texts)]
+    for b in batches(arts, size=3):
+        fast = batch_text(b)
+        slow = "".join(_slow_doc(b, d) for d in range(len(b.articles)))
+        assert fast == slow

@@ -1,0 +1,274 @@
+"""Dataset export through the API: N approved articles (~600 words, 20 spans, 10 links each).
+
+Usage (from the repository root; PostgreSQL on 127.0.0.1):
+
+    .venv/bin/python bench/export_bench.py [--n 1000 --n 10000] [--formats jsonl,doccano,...]
+        [--db nr_bench_export] [--port 8766] [--workers 1] [--keep]
+
+It recreates the database `--db` (migrate), generates one project per N with N approved articles
+(bulk_create: articles, the reviewer's kind=review layer with 20 spans and 10 CLAIM->SOURCE links,
+the approving Review), starts gunicorn (newsroom.wsgi, DEBUG off) on 127.0.0.1 and, for each N and
+format, downloads `GET /api/projects/{id}/export/?format=F` with a Bearer token, timing the whole
+download (first byte to last) and reading the gunicorn worker's peak RSS (VmHWM in
+/proc/<pid>/status; the peak is reset before each download through /proc/<pid>/clear_refs).
+It also times spaCy's own tokenizer (`nlp.tokenizer.pipe`) and tokenizer + sentencizer
+(`nlp.pipe`, what conll/spacy use) over the same texts, in the same run, and prints a table with
+the ratios: each format against jsonl, and conll/spacy against the tokenizer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+sys.path.insert(0, str(ROOT))
+
+FORMATS = ["jsonl", "doccano", "label-studio", "csv", "conll", "spacy"]
+WORDS = [
+    "the", "government", "said", "on", "monday", "that", "officials", "would", "review", "budget", "after",
+    "reports", "showed", "a", "sharp", "rise", "in", "spending", "across", "regions", "while", "critics", "argued",
+    "plan", "lacked", "detail", "and", "experts", "warned", "of", "delays", "hospitals", "schools", "transport",
+    "networks", "according", "to", "documents", "seen", "by", "reporters", "capital", "where", "protesters",
+    "gathered", "outside", "parliament"
+]
+NAMES = ["Minister Jane Roe", "Police spokesman Ali Hassan", "Mayor Ana López", "Dr. Chen Wei", "the ministry",
+         "Senator O'Neil", "Kateryna Kovalenko", "an official", "the company", "União spokesperson"]
+
+
+def article_text(i: int, rng: random.Random) -> tuple[str, list[tuple[str, int, int]]]:
+    """About 600 words in 10 paragraphs; in each a SOURCE and a CLAIM span."""
+    parts = [f"Report {i}: budget review 📰\n\n"]
+    spans = []
+    pos = len(parts[0])
+    for _ in range(10):
+        source = rng.choice(NAMES)
+        claim = " ".join(rng.choice(WORDS) for _ in range(12)) + f" by {rng.randint(2, 99)} percent"
+        head = " ".join(rng.choice(WORDS) for _ in range(42)).capitalize() + ". "
+        para = f"{head}{source} said {claim}, in a statement on day {i % 28 + 1}.\n\n"
+        s0 = pos + len(head)
+        c0 = s0 + len(source) + len(" said ")
+        spans.append(("SOURCE", s0, s0 + len(source)))
+        spans.append(("CLAIM", c0, c0 + len(claim)))
+        parts.append(para)
+        pos += len(para)
+    return "".join(parts).rstrip("\n"), spans
+
+
+def setup_db(db: str) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db}"')
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+
+
+def generate(n: int, reviewer, scientist) -> int:
+    """A project with n approved articles; returns its id."""
+    from django.db import transaction
+
+    from annotations.models import (
+        Article,
+        ArticleStatus,
+        Assignment,
+        AssignmentKind,
+        AssignmentStatus,
+        LabelType,
+        Membership,
+        Relation,
+        RelationType,
+        Review,
+        ReviewDecision,
+        Role,
+        Span,
+    )
+    from annotations.services.projects import project_create
+
+    rng = random.Random(n)
+    with transaction.atomic():
+        project = project_create(name=f"Bench export {n}", slug=f"bench-export-{n}", preannotator="fallback")
+        Membership.objects.bulk_create([Membership(project=project, user=reviewer, role=Role.REVIEWER),
+                                        Membership(project=project, user=scientist, role=Role.EDITOR)])
+        labels = {lt.name: lt for lt in LabelType.objects.filter(project=project)}
+        rtype = RelationType.objects.get(project=project, name="attributed_to")
+    batch = 1000
+    for b0 in range(0, n, batch):
+        with transaction.atomic():
+            texts = [article_text(i, rng) for i in range(b0, min(n, b0 + batch))]
+            articles = Article.objects.bulk_create([
+                Article(project=project, title=f"Budget review {b0 + k}", text=t,
+                        text_hash=hashlib.sha256(t.encode()).hexdigest(), outlet="Wire",
+                        url=f"https://news.example.org/{b0 + k}", meta={"desk": "economy"},
+                        status=ArticleStatus.APPROVED)
+                for k, (t, _) in enumerate(texts)
+            ])
+            layers = Assignment.objects.bulk_create([
+                Assignment(article=a, user=reviewer, kind=AssignmentKind.REVIEW, status=AssignmentStatus.DONE)
+                for a in articles
+            ])
+            spans = Span.objects.bulk_create([
+                Span(article=a, assignment=lay, label=labels[lab], start=s, end=e, text=t[s:e], created_by=reviewer)
+                for a, lay, (t, sp) in zip(articles, layers, texts, strict=True) for lab, s, e in sp
+            ], batch_size=5000)
+            Relation.objects.bulk_create([
+                Relation(article=spans[j].article, assignment=spans[j].assignment, type=rtype,
+                         from_span=spans[j + 1], to_span=spans[j], created_by=reviewer)
+                for j in range(0, len(spans), 2)
+            ], batch_size=5000)
+            Review.objects.bulk_create([Review(article=a, reviewer=reviewer, decision=ReviewDecision.APPROVED)
+                                        for a in articles])
+    return project.id
+
+
+def start_server(port: int, workers: int, env: dict):
+    cmd = [PY, "-m", "gunicorn", "newsroom.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+           "--timeout", "600", "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=2)
+        except urllib.error.HTTPError:
+            break  # 401/403: the app answers
+        except OSError:
+            time.sleep(0.3)
+            continue
+        break
+    return proc
+
+
+def worker_pids(master: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def status_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak(pid: int) -> bool:
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def download(port: int, project_id: int, fmt: str, token: str) -> tuple[float, int]:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/projects/{project_id}/export/?format={fmt}",
+                                 headers={"Authorization": f"Bearer {token}"})
+    t0 = time.perf_counter()
+    size = 0
+    with urllib.request.urlopen(req, timeout=900) as r:
+        assert r.status == 200, r.status
+        while block := r.read(1 << 20):
+            size += len(block)
+    return time.perf_counter() - t0, size
+
+
+def tokenizer_times(project_id: int) -> tuple[float, float]:
+    from annotations.exporters.tokenize import nlp
+    from annotations.models import Article
+
+    texts = list(Article.objects.filter(project_id=project_id).order_by("id").values_list("text", flat=True))
+    pipeline = nlp()
+    t0 = time.perf_counter()
+    for _ in pipeline.tokenizer.pipe(texts, batch_size=256):
+        pass
+    tok = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in pipeline.pipe(texts, batch_size=256):
+        pass
+    return tok, time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, action="append")
+    ap.add_argument("--formats", default=",".join(FORMATS))
+    ap.add_argument("--db", default="nr_bench_export")
+    ap.add_argument("--port", type=int, default=8766)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=1, help="downloads per format; the best time is kept")
+    args = ap.parse_args()
+    sizes = args.n or [1000, 10000]
+    formats = args.formats.split(",")
+    env = dict(os.environ, DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{args.db}", DEBUG="False",
+               SECRET_KEY=secrets.token_urlsafe(48), SECURE_SSL_REDIRECT="False", AXES_ENABLED="False",
+               DJANGO_SETTINGS_MODULE="newsroom.settings", LOG_LEVEL="WARNING")
+    os.environ.update(env)
+    setup_db(args.db)
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    from annotations.services.tokens import token_create
+
+    User = get_user_model()
+    reviewer = User.objects.create_user("bench-reviewer", password=secrets.token_urlsafe(12))
+    scientist = User.objects.create_user("bench-scientist", password=secrets.token_urlsafe(12))
+    _, token = token_create(user=scientist, name="bench")
+    projects = {}
+    for n in sizes:
+        t0 = time.perf_counter()
+        projects[n] = generate(n, reviewer, scientist)
+        print(f"generated {n} articles in {time.perf_counter() - t0:.1f} s", flush=True)
+    from django.db import connection
+
+    connection.close()
+    server = start_server(args.port, args.workers, env)
+    results = {}
+    try:
+        pids = worker_pids(server.pid)
+        for n in sizes:
+            for fmt in formats:
+                download(args.port, projects[n], fmt, token) if fmt == formats[0] else None  # warm-up
+                best = None
+                for _ in range(args.repeat):
+                    for pid in pids:
+                        reset_peak(pid)
+                    before = max(status_kb(pid, "VmRSS") for pid in pids)
+                    seconds, size = download(args.port, projects[n], fmt, token)
+                    peak = max(status_kb(pid, "VmHWM") for pid in pids)
+                    if best is None or seconds < best[0]:
+                        best = (seconds, size, peak, before)
+                results[(n, fmt)] = best
+                s, size, peak, before = best
+                print(f"N={n:>6} {fmt:<13} {s:7.2f} s {size / 1e6:9.1f} MB  worker peak RSS {peak / 1024:6.0f} MB"
+                      f" (before {before / 1024:.0f} MB)", flush=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    connection.connect()
+    print()
+    print(f"{'N':>6} {'format':<13} {'seconds':>8} {'MB':>8} {'peak RSS MB':>12} {'x jsonl':>8} {'x tokenizer':>12}")
+    for n in sizes:
+        tok, tok_sent = tokenizer_times(projects[n])
+        base = results.get((n, "jsonl"), (None,))[0]
+        for fmt in formats:
+            s, size, peak, _ = results[(n, fmt)]
+            vs_json = f"{s / base:8.2f}" if base else f"{'-':>8}"
+            vs_tok = f"{s / tok:12.2f}" if fmt in ("conll", "spacy") else f"{'':>12}"
+            print(f"{n:>6} {fmt:<13} {s:8.2f} {size / 1e6:8.1f} {peak / 1024:12.0f} {vs_json} {vs_tok}")
+        print(f"{n:>6} {'spaCy tokenizer.pipe':<22} {tok:.2f} s; tokenizer + sentencizer (nlp.pipe) {tok_sent:.2f} s")
+    print("targets: jsonl < 3 s at N=10000, peak RSS < 300 MB and flat in N; other formats < 3x jsonl; "
+          "conll/spacy <= 1.5x the tokenizer")
+
+
+if __name__ == "__main__":
+    main()
