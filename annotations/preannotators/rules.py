@@ -307,14 +307,13 @@ def char_span(doc: Doc, start: int, end: int) -> tuple[int, int]:
     tokenizer glues to a token (e.g. U+001C..U+001F or U+2028 next to a symbol). May return an
     empty range (a == b) for a range of whitespace only; callers skip those.
     """
-    text = doc.text
-    last = doc[end - 1]
-    a, b = doc[start].idx, last.idx + len(last.text)
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return a, b
+    piece = doc[start:end].text  # == doc.text[first.idx : last.idx + len(last)], built from the range only
+    a = doc[start].idx
+    stripped = piece.strip()
+    if not stripped:
+        return a, a
+    lead = len(piece) - len(piece.lstrip())
+    return a + lead, a + lead + len(stripped)
 
 
 def _words(doc: Doc, start: int, end: int) -> int:
@@ -917,15 +916,16 @@ def _assemble(
                     a, b = ab
                     attrs = {"source_kind": att.kind} if att.kind else source_kind(doc, *att.source)
                     attrs["pattern"] = att.pattern
+                    src_text = doc[att.source[0] : att.source[1]].text.strip()
                     if attrs.get("mention") == "pronoun":
                         # he/she: the last person named as a source; they/it/we: the last source
-                        person = doc.text[a:b].lower() in ("he", "she")
+                        person = src_text.lower() in ("he", "she")
                         ante = last_person if person else last_named
                         if ante:
                             attrs["source_kind"] = ante["source_kind"]
                             attrs["refers_to"] = ante["text"]
                     elif att.kind is None:
-                        last_named = {"source_kind": attrs["source_kind"], "text": doc.text[a:b]}
+                        last_named = {"source_kind": attrs["source_kind"], "text": src_text}
                         if attrs["source_kind"] == "named":
                             last_person = last_named
                     src_idx = out.add(SuggestedSpan(a, b, "SOURCE", att.source_conf, attrs))
