@@ -259,3 +259,14 @@ def test_layer_query_count_does_not_grow(api_client, work, annotator, django_ass
         resp = api_client.get(url(work))
     assert resp.status_code == 200
     assert len(resp.json()["spans"]) == n
+
+
+def test_schema_documents_the_workspace_endpoints(api_client, annotator):
+    api_client.force_authenticate(annotator)
+    resp = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert resp.status_code == 200
+    paths = resp.json()["paths"]
+    for path in ("/api/assignments/{id}/", "/api/assignments/{id}/spans/", "/api/assignments/{id}/spans/{span_id}/",
+                 "/api/assignments/{id}/suggestions/accept-above/", "/api/assignments/{id}/relations/",
+                 "/api/assignments/{id}/submit/", "/api/next-article/"):
+        assert path in paths, path

@@ -26,7 +26,7 @@ def test_annotator_full_flow(page, live_server, project, annotator):
 
     login(page, live_server, "annotator")
     expect(page.get_by_role("heading", name="My queue")).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "queue.png"))
+
     page.get_by_role("button", name="Next article").first.click()
     page.wait_for_url(re.compile(r"/annotate/\d+/$"))
     region = page.get_by_role("region", name="Article text")
@@ -59,6 +59,10 @@ def test_annotator_full_flow(page, live_server, project, annotator):
     expect(page.locator("#link-list")).to_contain_text("attributed_to")
     wait_saved(page)
 
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    claim.click()
+    page.screenshot(path=str(SCREENSHOTS / "annotate.png"))
+
     # suggestions: dashed, confidence on hover; A accepts, R rejects
     sugg = page.locator(f'[data-suggestion="{accept_me.id}"]')
     expect(sugg).to_have_attribute("title", re.compile(r"confidence 0\.93"))
@@ -76,9 +80,6 @@ def test_annotator_full_flow(page, live_server, project, annotator):
     page.keyboard.press("Delete")
     expect(span_el(page, "SOURCE", "Kyiv said")).to_have_count(0)
     wait_saved(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    claim.click()
-    page.screenshot(path=str(SCREENSHOTS / "annotate.png"), full_page=True)
 
     # reload: the state is persisted on the server
     page.reload()
@@ -113,6 +114,16 @@ def test_annotator_full_flow(page, live_server, project, annotator):
     span_el(page, "CLAIM", "families left Zoë’s village").focus()
     page.keyboard.press("Delete")
     expect(span_el(page, "CLAIM", "families left Zoë’s village")).to_be_visible()
+
+    # My queue shows it submitted, with its counts, and what is still open
+    make_article(project, text="Another article waiting in the pool.", title="Council budget")
+    page.get_by_role("link", name="My queue").first.click()
+    row = page.get_by_role("row", name=re.compile("Flood report"))
+    expect(row).to_contain_text("Submitted")
+    expect(row.get_by_role("cell").nth(4)).to_have_text("3")  # spans
+    expect(row.get_by_role("cell").nth(5)).to_have_text("1")  # links
+    expect(page.get_by_role("row", name=re.compile("Council budget"))).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "queue.png"))
 
 
 def test_undo_restores_deleted_span_and_its_link(page, live_server, project, annotator):

@@ -1,8 +1,10 @@
 """Input and output shapes of the workspace API (the annotate page). Offsets are code points."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
 class LabelField(serializers.Field):
     """A label given by id (int) or by name (str)."""
 
