@@ -9,9 +9,11 @@ Matching, always within one document and one label, one-to-one:
 * ``match="overlap"``: a predicted span may match a gold span of the same label that shares at
   least one code point. Pairs are chosen greedily by overlap length: all overlapping
   (gold, pred) pairs are sorted by overlap length (longest first; ties broken by the smaller
-  absolute difference of span lengths, then by position), and a pair is taken when neither side
-  is matched yet. Each gold and each predicted span is used at most once, so one long prediction
-  covering two gold spans is one TP and one FN, not two TPs.
+  absolute difference of span lengths, then by the two ranges' positions, ordered so that the key
+  does not depend on which side is gold), and a pair is taken when neither side is matched yet.
+  Swapping gold and predictions gives the same number of matches, so F1 is symmetric (as
+  annotations/metrics/agreement.py relies on). Each gold and each predicted span is used at most
+  once, so one long prediction covering two gold spans is one TP and one FN, not two TPs.
 
 TP = matched pairs, FP = predictions left unmatched, FN = gold spans left unmatched.
 precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = harmonic mean; each is 0.0 when its
@@ -55,12 +57,13 @@ def match_overlap(gold: Sequence[tuple[int, int]], pred: Sequence[tuple[int, int
             ov = min(g[1], p[1]) - max(g[0], p[0])
             if ov > 0:
                 size_diff = abs((g[1] - g[0]) - (p[1] - p[0]))
-                cands.append((-ov, size_diff, gi, pi))
+                lo, hi = sorted([(g[0], g[1]), (p[0], p[1])])
+                cands.append((-ov, size_diff, lo, hi, gi, pi))
     cands.sort()
     used_g: set[int] = set()
     used_p: set[int] = set()
     pairs = []
-    for _, _, gi, pi in cands:
+    for *_, gi, pi in cands:
         if gi not in used_g and pi not in used_p:
             used_g.add(gi)
             used_p.add(pi)

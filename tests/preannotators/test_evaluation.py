@@ -102,3 +102,23 @@ def test_devset_loader_verifies_quotes(tmp_path):
     bad.write_text(json.dumps(rec) + "\n", encoding="utf-8")
     with pytest.raises(DevsetError, match="quote"):
         load_devset(bad)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+RANGES = st.lists(
+    st.tuples(st.integers(0, 30), st.integers(1, 8)).map(lambda t: (t[0], t[0] + t[1])), max_size=8
+)
+
+
+@given(RANGES, RANGES)
+def test_overlap_matching_is_one_to_one_and_symmetric(a, b):
+    pairs = match_overlap(a, b)
+    assert len({g for g, _ in pairs}) == len(pairs) == len({p for _, p in pairs})
+    assert all(a[g][0] < b[p][1] and b[p][0] < a[g][1] for g, p in pairs)
+    assert len(match_overlap(b, a)) == len(pairs)
+    ga = [[(s, e, "CLAIM") for s, e in a]]
+    gb = [[(s, e, "CLAIM") for s, e in b]]
+    if a and b:
+        assert span_prf(ga, gb, "overlap")["CLAIM"]["f1"] == pytest.approx(span_prf(gb, ga, "overlap")["CLAIM"]["f1"])
