@@ -5,6 +5,7 @@ a member without the needed role gets 403 (the services raise PermissionDenied).
 """
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound
@@ -99,6 +100,7 @@ class MemberViewSet(ProjectScopedMixin, viewsets.ViewSet):
 
     partial_update = update
 
+    @extend_schema(request=None, responses={204: None})
     def destroy(self, request, project_pk=None, pk=None):
         project = self._project()
         member_services.member_remove(project=project, user=self._user(pk), actor=request.user)
@@ -171,17 +173,17 @@ class ProjectWorkflowViewSet(ProjectScopedMixin, viewsets.ViewSet):
             raise PermissionDenied("Your role in this project does not allow this.")
         return project
 
-    @extend_schema(request=None, responses=dict)
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def agreement(self, request, project_pk=None):
         """Pairwise span F1 (exact, overlap) and token kappa, per label and per annotator pair."""
         return Response(project_agreement(project=self._project(*PROGRESS_ROLES)))
 
-    @extend_schema(request=None, responses=dict)
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def progress(self, request, project_pk=None):
         """Counts by status, per annotator and per label."""
         return Response(project_progress(project=self._project(*PROGRESS_ROLES)))
 
-    @extend_schema(request=DistributeSerializer, responses=dict)
+    @extend_schema(request=DistributeSerializer, responses=OpenApiTypes.OBJECT)
     def distribute(self, request, project_pk=None):
         """Round-robin the open articles (or the given ones) over the project's annotators."""
         project = self._project()
