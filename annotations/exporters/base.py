@@ -20,7 +20,10 @@ suggestions that layer has not decided on (origin="machine"). Offsets are code p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
+
+import orjson
 
 from annotations.text.offsets import Utf16Index
 
@@ -55,6 +58,32 @@ def with_offsets(articles: Iterable[dict], unit: str) -> Iterator[dict]:
 
 def offsets_of(article: dict) -> str:
     return article.get("offsets", CODEPOINT)
+
+
+_json_fallback = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def dumps(obj) -> bytes:
+    """Compact UTF-8 JSON. orjson (about 8x faster than json here); json for what orjson refuses
+    (e.g. a lone surrogate), so an odd value never breaks an export."""
+    try:
+        return orjson.dumps(obj)
+    except (orjson.JSONEncodeError, TypeError):
+        return _json_fallback(obj).encode("utf-8", "surrogatepass")
+
+
+def buffered_bytes(pieces: Iterable[bytes], *, size: int = 64 * 1024) -> Iterator[bytes]:
+    """Join small bytes pieces into chunks of about `size` bytes."""
+    buf: list[bytes] = []
+    n = 0
+    for piece in pieces:
+        buf.append(piece)
+        n += len(piece)
+        if n >= size:
+            yield b"".join(buf)
+            buf, n = [], 0
+    if buf:
+        yield b"".join(buf)
 
 
 def buffered(pieces: Iterable[str], *, size: int = 64 * 1024) -> Iterator[bytes]:

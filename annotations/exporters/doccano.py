@@ -7,15 +7,12 @@ Extra keys (`article_id`, `title`, `offsets`) become metadata in doccano. Single
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 
-from annotations.exporters.base import buffered, offsets_of
+from annotations.exporters.base import buffered_bytes, dumps, offsets_of
 
 CONTENT_TYPE = "application/x-ndjson; charset=utf-8"
 EXTENSION = "jsonl"
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def article_record(article: dict) -> dict:
@@ -39,4 +36,4 @@ def article_record(article: dict) -> dict:
 
 
 def render(articles: Iterable[dict]) -> Iterator[bytes]:
-    return buffered(_dumps(article_record(a)) + "\n" for a in articles)
+    return buffered_bytes(dumps(article_record(a)) + b"\n" for a in articles)

@@ -5,15 +5,12 @@ Every line carries "offsets": "codepoint" (or "utf16"), so a file never leaves i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 
-from annotations.exporters.base import buffered, offsets_of
+from annotations.exporters.base import buffered_bytes, dumps, offsets_of
 
 CONTENT_TYPE = "application/x-ndjson; charset=utf-8"
 EXTENSION = "jsonl"
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 FIELDS = ("id", "title", "text", "url", "outlet", "author", "published_at", "meta", "status", "reviewer", "layer")
 
@@ -29,4 +26,4 @@ def article_record(article: dict) -> dict:
 
 
 def render(articles: Iterable[dict]) -> Iterator[bytes]:
-    return buffered(_dumps(article_record(a)) + "\n" for a in articles)
+    return buffered_bytes(dumps(article_record(a)) + b"\n" for a in articles)

@@ -8,18 +8,15 @@ annotation. The array is streamed: `[`, tasks joined by `,`, `]`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import quoteattr
 
-from annotations.exporters.base import buffered, offsets_of
+from annotations.exporters.base import buffered_bytes, dumps, offsets_of
 
 CONTENT_TYPE = "application/json; charset=utf-8"
 EXTENSION = "json"
 FROM_NAME = "label"
 TO_NAME = "text"
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _results(spans: list[dict], relations: list[dict]) -> list[dict]:
@@ -95,17 +92,17 @@ def task(article: dict) -> dict:
     }
 
 
-def _pieces(articles: Iterable[dict]) -> Iterator[str]:
-    yield "["
+def _pieces(articles: Iterable[dict]) -> Iterator[bytes]:
+    yield b"["
     first = True
     for article in articles:
-        yield ("" if first else ",\n") + _dumps(task(article))
+        yield (b"" if first else b",\n") + dumps(task(article))
         first = False
-    yield "]\n"
+    yield b"]\n"
 
 
 def render(articles: Iterable[dict]) -> Iterator[bytes]:
-    return buffered(_pieces(articles))
+    return buffered_bytes(_pieces(articles))
 
 
 def labeling_config(labels: list[dict], relation_types: list[str]) -> str:
