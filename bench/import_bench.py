@@ -11,13 +11,16 @@ times the uploads: `POST /api/projects/{id}/articles/` with `--batch` articles p
 clock stops when the last response arrived, i.e. when every row is committed and every
 pre-annotation job has been published to the broker (the service publishes after the commit,
 inside the request). It checks the counts in the database and prints N, seconds, articles/s,
-spans/s and the gunicorn worker's peak RSS (VmHWM from /proc). The queued broker messages are
-deleted afterwards (no worker runs during the benchmark).
+spans/s, the gunicorn workers' peak RSS (VmHWM from /proc), the CPU seconds the gunicorn workers
+and the PostgreSQL backends of this database used during the run, and the machine's load average
+(on a shared machine the wall time says little; the CPU seconds say what an idle one would need).
+The queued broker messages are deleted afterwards (no worker runs during the benchmark).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -99,6 +102,22 @@ def vm(pid: int, key: str) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pg_backends(db: str) -> list[int]:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [db])]
+
+
 def children(pid: int) -> list[int]:
     try:
         return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -124,6 +143,10 @@ def run(n: int, args) -> dict:
                DEBUG="false", SECRET_KEY=secrets.token_urlsafe(40), SECURE_SSL_REDIRECT="false",
                ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING", CONN_MAX_AGE="60")
     project_id, key = setup_db(args.db, env)
+    import redis
+
+    r = redis.Redis.from_url(broker)
+    r.delete("newsroom")  # this benchmark's own Redis database: start from an empty queue
     rng = random.Random(n)
     bodies = []
     for b in range(0, n, args.batch):
@@ -142,7 +165,14 @@ def run(n: int, args) -> dict:
                 break
             except OSError:
                 time.sleep(0.1)
-        workers = children(server.pid)
+        for _ in range(300):  # every worker booted and answering
+            workers = children(server.pid)
+            if len(workers) == args.workers and all(vm(w, "VmRSS") > 60 for w in workers):
+                break
+            time.sleep(0.1)
+        for _ in range(4 * args.workers):
+            with contextlib.suppress(urllib.error.HTTPError):
+                urllib.request.urlopen(f"{base}/api/projects/", timeout=10)
         url = f"{base}/api/projects/{project_id}/articles/"
 
         def post(body: bytes) -> dict:
@@ -153,25 +183,30 @@ def run(n: int, args) -> dict:
             assert out["committed"] and out["rejected_count"] == 0, out
             return out
 
+        cpu0 = {w: cpu_seconds(w) for w in workers}
+        load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.workers) as pool:
             results = list(pool.map(post, bodies))
         seconds = time.perf_counter() - t0
+        server_cpu = sum(cpu_seconds(w) - c for w, c in cpu0.items())
+        # PostgreSQL backends serving this database (kept open by CONN_MAX_AGE): their whole CPU time,
+        # which before the run was only a few authentication queries.
+        db_cpu = sum(cpu_seconds(p) for p in pg_backends(args.db))
+        load1 = os.getloadavg()[0]
         peak = max(vm(w, "VmHWM") for w in workers)
         rss = max(vm(w, "VmRSS") for w in workers)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     counts = count(env, project_id)
-    import redis
-
-    r = redis.Redis.from_url(broker)
     queued = r.llen("newsroom")
     r.delete("newsroom")  # nothing consumes them here
     spans = sum(x["span_count"] for x in results)
     assert counts["articles"] == n and counts["spans"] == spans == 20 * n, counts
     assert counts["jobs"] == n and counts["jobs_enqueued"] == n and queued == n, (counts, queued)
-    return {"n": n, "seconds": seconds, "articles_s": n / seconds, "spans_s": spans / seconds, "peak_rss_mb": peak,
+    return {"n": n, "seconds": seconds, "server_cpu": server_cpu, "db_cpu": db_cpu,
+            "load": (load0 + load1) / 2, "articles_s": n / seconds, "spans_s": spans / seconds, "peak_rss_mb": peak,
             "rss_after_mb": rss, "upload_mb": mb, "requests": len(bodies), "broker_messages": queued, **counts}
 
 
@@ -185,11 +220,13 @@ def main() -> None:
     parser.add_argument("--redis-db", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
-    print(f"{'N':>7} {'seconds':>8} {'articles/s':>11} {'spans/s':>9} {'peak RSS MB':>12} {'upload MB':>10}")
+    print(f"{'N':>7} {'seconds':>8} {'articles/s':>11} {'spans/s':>9} {'peak RSS MB':>12} {'upload MB':>10} "
+          f"{'app CPU s':>10} {'PG CPU s':>9} {'load avg':>9}")
     for n in args.n or [1000, 10000]:
         r = run(n, args)
         print(f"{r['n']:>7} {r['seconds']:>8.2f} {r['articles_s']:>11.0f} {r['spans_s']:>9.0f} "
-              f"{r['peak_rss_mb']:>12} {r['upload_mb']:>10.1f}   (spans {r['spans']}, relations "
+              f"{r['peak_rss_mb']:>12} {r['upload_mb']:>10.1f} {r['server_cpu']:>10.1f} {r['db_cpu']:>9.1f} "
+              f"{r['load']:>9.1f}   (spans {r['spans']}, relations "
               f"{r['relations']}, jobs {r['jobs']} all published: {r['jobs_enqueued'] == r['n']})", flush=True)
 
 

@@ -255,3 +255,14 @@ def test_schema_still_generates(api_client, editor):
     api_client.force_authenticate(editor)
     r = api_client.get("/api/schema/")
     assert r.status_code == 200 and b"/api/projects/{project_pk}/articles/import/" in r.content
+
+
+def test_malformed_json_body_is_a_400(api_client, project, editor):
+    api_client.force_authenticate(editor)
+    r = api_client.post(url(project), data=b'[{"text": "x"', content_type="application/json")
+    assert r.status_code == 400 and "JSON parse error" in r.json()["detail"]
+    r = api_client.post(url(project), data=b'{"text": NaN}', content_type="application/json")
+    assert r.status_code == 400
+    r = api_client.post(url(project), data=b'"just a string"', content_type="application/json")
+    assert r.status_code == 400
+    assert not Article.objects.exists()
