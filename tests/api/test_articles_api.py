@@ -266,3 +266,21 @@ def test_malformed_json_body_is_a_400(api_client, project, editor):
     r = api_client.post(url(project), data=b'"just a string"', content_type="application/json")
     assert r.status_code == 400
     assert not Article.objects.exists()
+
+
+def test_long_json_list_becomes_a_job(api_client, project, editor, settings, monkeypatch,
+                                      django_capture_on_commit_callbacks):
+    settings.NEWSROOM = {**settings.NEWSROOM, "IMPORT_ASYNC_ROWS": 2}
+    sent = []
+    monkeypatch.setattr("annotations.tasks.run_import_job.delay", lambda job_id: sent.append(job_id))
+    api_client.force_authenticate(editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = api_client.post(url(project) + "?partial=1", [{"text": "A."}, {"text": "B."}, {"text": ""}],
+                            format="json")
+    assert r.status_code == 202 and r.headers["Location"].endswith(f"/api/import-jobs/{sent[0]}/")
+    assert not Article.objects.exists()  # nothing yet: the worker does it
+    from annotations.services.intake import import_job_run
+
+    job = import_job_run(job_id=sent[0])
+    assert job.status == "done" and job.report["imported_count"] == 2 and job.report["rejected_count"] == 1
+    assert job.report["rejected"] == [{"source": "api-request.json, item 3", "reason": "the text is empty"}]
