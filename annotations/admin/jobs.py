@@ -158,6 +158,13 @@ class ExportJobAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "name", "project", "format", "status", "sha256", "created_at"]
     list_filter = ["status", "format"]
 
+    # A dataset version is immutable: the export service makes it, nobody edits it here.
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(m.TrainedModel)
 class TrainedModelAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):

@@ -23,3 +23,10 @@ class WebhookDeliveryAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     project_field = "webhook__project"
     list_display = ["webhook", "event", "status", "attempts", "response_code", "created_at"]
     list_filter = ["status", "event"]
+
+    # The delivery log is a record: written by the webhook task only.
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

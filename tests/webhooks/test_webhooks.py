@@ -226,3 +226,17 @@ def test_delivery_log_in_the_admin(client, project, django_user_model):
     assert r.status_code == 200 and b"export.ready" in r.content
     r = client.get(f"/admin/annotations/webhook/{hook.id}/change/")
     assert r.status_code == 200 and b"HTTP 500" in r.content
+
+
+def test_delivery_log_and_dataset_versions_are_read_only_in_the_admin(client, project, django_user_model):
+    admin = django_user_model.objects.create_superuser("boss2", "boss2@example.org", "pass-word-123")
+    hook = webhook_create(project=project, url="https://example.org/h", events=["export.ready"])
+    d = WebhookDelivery.objects.create(webhook=hook, event="export.ready", payload={}, status="delivered")
+    client.force_login(admin)
+    assert client.get("/admin/annotations/webhookdelivery/add/").status_code == 403
+    assert client.get("/admin/annotations/exportjob/add/").status_code == 403
+    page = client.get(f"/admin/annotations/webhookdelivery/{d.id}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert client.post(f"/admin/annotations/webhookdelivery/{d.id}/change/", {"status": "failed"}).status_code == 403
+    d.refresh_from_db()
+    assert d.status == "delivered"
