@@ -124,9 +124,38 @@ def test_keyboard_only_selection_creates_a_span(page, live_server, project, anno
     page.keyboard.press("2")
     expect(span_el(page, "SOURCE", "Witnesses")).to_be_visible()
     wait_saved(page)
-    # Tab to the span, then change its label with the other hotkey
+    # the caret continues: skip a word, select five
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    for _ in range(5):
+        page.keyboard.press("Shift+ArrowRight")
+    assert page.evaluate("() => window.getSelection().toString()") == "the fire started at noon"
+    page.keyboard.press("1")
+    expect(span_el(page, "CLAIM", "the fire started at noon")).to_be_visible()
+    wait_saved(page)
+    # Tab to the spans; change a label with its hotkey and back
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.dataset.label") == "SOURCE"
     page.keyboard.press("1")
     expect(span_el(page, "CLAIM", "Witnesses")).to_be_visible()
+    page.keyboard.press("2")
+    expect(span_el(page, "SOURCE", "Witnesses")).to_be_visible()
+    wait_saved(page)
+    # link from the keyboard: Tab to the CLAIM, L, Shift+Tab back to the SOURCE, Enter
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.dataset.label") == "CLAIM"
+    page.keyboard.press("l")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#link-list li")).to_have_count(1)
+    expect(page.locator("#link-list")).to_contain_text("the fire started at noon")
+    wait_saved(page)
+    # Delete from the keyboard, and Ctrl+Z brings it back
+    span_el(page, "SOURCE", "Witnesses").focus()
+    page.keyboard.press("Delete")
+    expect(span_el(page, "SOURCE", "Witnesses")).to_have_count(0)
+    wait_saved(page)
+    page.keyboard.press("Control+z")
+    expect(span_el(page, "SOURCE", "Witnesses")).to_be_visible()
+    expect(page.locator("#link-list li")).to_have_count(1)
     wait_saved(page)

@@ -199,6 +199,9 @@
   /** Re-render the paragraphs overlapping [lo, hi] (UTF-16); everything if lo is undefined. */
   function renderText(lo, hi) {
     var t0 = performance.now();
+    // keep keyboard focus on the same span when its handle is rebuilt
+    var active = document.activeElement;
+    var focusedItem = active && active.classList && active.classList.contains("nr-h") ? S.items.get(active.dataset.key) : null;
     var full = lo === undefined || !paras.length;
     if (full) {
       heads = new Map(); nodeStarts = new WeakMap(); paras = [];
@@ -226,6 +229,10 @@
       var para = paras[p];
       var mine = items.filter(function (it) { return it.s16 < para.end && it.e16 > para.start; });
       buildParagraph(para.el, para.start, para.end, mine);
+    }
+    if (focusedItem && !textEl.contains(document.activeElement)) {
+      var h = heads.get(keyOf(focusedItem));
+      if (h) h.focus({ preventScroll: true });
     }
     NA.lastRenderMs = performance.now() - t0;
     scheduleSide();
@@ -779,6 +786,15 @@
     }
     return [last, last ? last.data.length : 0];
   }
+  /** UTF-16 start of the next word: after the word `pos` is in, or the first one at/after pos
+   *  when pos is between words (-1: the first word of the text). */
+  function nextWordStart(pos) {
+    var p = Math.max(pos, 0);
+    var start = O.prevWordStart(text, O.nextWordEnd(text, p));
+    if (pos >= 0 && start <= pos) start = O.prevWordStart(text, O.nextWordEnd(text, O.nextWordEnd(text, p)));
+    return start > pos ? start : p;
+  }
+
   function showKb() {
     var a = domPoint(kb[0]), f = domPoint(kb[1]);
     window.getSelection().setBaseAndExtent(a[0], a[1], f[0], f[1]);
@@ -788,9 +804,21 @@
     S.selected = key;
     S.selectedLink = null;
     markClasses();
+    var h = key && heads.get(key);  // keyboard focus follows the selection
+    if (h && document.activeElement !== h) h.focus({ preventScroll: true });
   }
 
   function selectedItem() { return S.selected ? S.items.get(S.selected) : null; }
+
+  /** The span the keys act on: the focused one, else the selected one. */
+  function currentItem() {
+    var a = document.activeElement;
+    if (a && a.classList && a.classList.contains("nr-h")) {
+      var it = S.items.get(a.dataset.key);
+      if (it) return it;
+    }
+    return selectedItem();
+  }
 
   function clickItem(item) {
     if (S.linkFrom && !S.readOnly) {
@@ -801,7 +829,7 @@
   }
 
   function startLink() {
-    var it = selectedItem();
+    var it = currentItem();
     if (!it || it.kind !== "span") { notice("Select a span in your layer (e.g. a CLAIM) first, then press L."); return; }
     S.linkFrom = it;
     notice("Linking from " + labelName(it) + " \u201c" + it.text + "\u201d: click (or Tab to and press Enter on) its SOURCE. Esc cancels.");
@@ -826,10 +854,10 @@
     if (range) {
       createSpan(labelId, range[0], range[1], true);
       window.getSelection().removeAllRanges();
-      kb = null;
+      kb = kb ? [range[1], range[1]] : null;  // keyboard: the caret continues after the new span
       return;
     }
-    var it = selectedItem();
+    var it = currentItem();
     if (it && it.kind === "span") relabel(it, labelId, true);
     else notice("Select some text first, then press the label's key or button.");
   }
@@ -846,16 +874,17 @@
       return;
     }
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    // keyboard text selection inside the article region: arrows move by word, Shift extends
+    // keyboard text selection inside the article region: arrows move the caret by word,
+    // Shift+arrows extend the selection by word
     if (ev.target === textEl && (key === "ArrowRight" || key === "ArrowLeft")) {
       ev.preventDefault();
-      var cur = kb ? kb[1] : 0;
-      var nextPos = key === "ArrowRight" ? O.nextWordEnd(text, cur) : O.prevWordStart(text, cur);
-      if (ev.shiftKey && kb) kb = [kb[0], nextPos];
-      else if (ev.shiftKey) kb = [cur, nextPos];
-      else {
-        var start = key === "ArrowRight" ? O.prevWordStart(text, nextPos) : nextPos;
-        kb = [start, start];
+      var right = key === "ArrowRight";
+      if (ev.shiftKey) {
+        if (!kb) { var first = nextWordStart(-1); kb = [first, first]; }
+        kb = [kb[0], right ? O.nextWordEnd(text, kb[1]) : O.prevWordStart(text, kb[1])];
+      } else {
+        var pos = !kb ? nextWordStart(-1) : (right ? nextWordStart(kb[1]) : O.prevWordStart(text, kb[1]));
+        kb = [pos, pos];
       }
       showKb();
       return;
@@ -864,7 +893,7 @@
     var label = S.labelByKey.get(lower);
     if (label) { ev.preventDefault(); labelKey(label.id, ev.shiftKey); return; }
     if (S.readOnly) return;
-    var it = selectedItem();
+    var it = currentItem();
     if (key === "Escape") { S.linkFrom = null; notice(""); select(null); markClasses(); return; }
     if ((key === "Enter" || key === " ") && ev.target.dataset && ev.target.dataset.key) {
       ev.preventDefault();
@@ -874,7 +903,9 @@
     }
     if (lower === "l") {
       ev.preventDefault();
-      if (S.linkFrom && it && it !== S.linkFrom) finishLink(it); else startLink();
+      var active = document.activeElement;
+      var focused = active && active.dataset && active.dataset.key ? S.items.get(active.dataset.key) : null;
+      if (S.linkFrom && focused && focused !== S.linkFrom) finishLink(focused); else startLink();
       return;
     }
     if (!it) {
