@@ -141,7 +141,7 @@ def run(n: int, args) -> dict:
     broker = f"redis://127.0.0.1:6379/{args.redis_db}"
     env = dict(os.environ, DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{args.db}", CELERY_BROKER_URL=broker,
                DEBUG="false", SECRET_KEY=secrets.token_urlsafe(40), SECURE_SSL_REDIRECT="false",
-               ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING", CONN_MAX_AGE="60")
+               ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING", CONN_MAX_AGE="600")
     project_id, key = setup_db(args.db, env)
     import redis
 
