@@ -228,21 +228,29 @@ def _claimable(job: PreannotationJob, delivery: str, now) -> bool:
 
 
 def preannotation_claim(*, job_id: int, delivery: str = "", size: int | None = None) -> list[PreannotationJob]:
-    """Claim the job `job_id` (if it is free) and more queued jobs of its project, up to `size`."""
+    """Claim the job `job_id` (if it is free) and more queued jobs of its project, up to `size`.
+
+    A delivery whose job is already done, or running under another delivery, costs one query and
+    claims nothing: that job's batch is being (or was) handled elsewhere.
+    """
     size = size or batch_size()
     now = timezone.now()
+    peek = PreannotationJob.objects.filter(id=job_id).values("status", "claim", "started_at", "article__project_id")
+    peek = peek.first()
+    if peek is None:
+        return []
+    probe = PreannotationJob(status=peek["status"], claim=peek["claim"], started_at=peek["started_at"])
+    if not _claimable(probe, delivery, now):
+        return []
+    project_id = peek["article__project_id"]
     claimed: list[PreannotationJob] = []
     exhausted: list[PreannotationJob] = []
     with transaction.atomic():
-        project_id = (
-            PreannotationJob.objects.filter(id=job_id).values_list("article__project_id", flat=True).first()
-        )
-        if project_id is None:
-            return []
         locked = PreannotationJob.objects.select_for_update(skip_locked=True, of=("self",))
         head = locked.filter(id=job_id).first()
-        if head is not None and _claimable(head, delivery, now):
-            claimed.append(head)
+        if head is None or not _claimable(head, delivery, now):
+            return []  # another delivery got there first
+        claimed.append(head)
         if delivery:  # a redelivered batch: take back every job that delivery had claimed
             claimed += list(
                 locked.filter(status=JobStatus.RUNNING, claim=delivery).exclude(id=job_id).order_by("id")[:size]
@@ -263,7 +271,8 @@ def preannotation_claim(*, job_id: int, delivery: str = "", size: int | None = N
             ready.append(job)
         for job in exhausted:
             _mark_failed(job, f"Gave up after {job.attempts} attempts. {job.error}".strip(), now)
-        PreannotationJob.objects.bulk_update(ready, ["status", "claim", "started_at", "attempts"])
+        if ready:
+            PreannotationJob.objects.bulk_update(ready, ["status", "claim", "started_at", "attempts"])
     if not ready:
         return []
     articles = Article.objects.select_related("project").in_bulk([j.article_id for j in ready])
@@ -278,18 +287,17 @@ def preannotation_run(*, job_id: int, delivery: str = "") -> list[PreannotationJ
     if not jobs:
         return []
     project = jobs[0].article.project
-    labels = list(LabelType.objects.filter(project=project).values_list("name", flat=True))
+    label_types = list(LabelType.objects.filter(project=project))
+    labels = [lt.name for lt in label_types]
     try:
         plugin = preannotator_for_project(project)
-    except (PreannotatorError, ValueError) as exc:
-        return [_attempt_failed(job, exc) for job in jobs]
     except Exception as exc:
-        log.exception("cannot load the pre-annotator of project %s", project.id)
+        if not isinstance(exc, PreannotatorError | ValueError):
+            log.exception("cannot load the pre-annotator of project %s", project.id)
         return [_attempt_failed(job, exc) for job in jobs]
-    predictions: list[Prediction | Exception] | None = None
     try:
-        predictions = _predict(plugin, [job.article.text for job in jobs], labels)  # slow: no transaction
-    except Exception as exc:
+        predictions: list[Prediction | Exception] = _predict(plugin, [job.article.text for job in jobs], labels)
+    except Exception as exc:  # slow part above ran with no transaction open
         if len(jobs) == 1:
             predictions = [exc]
         else:  # isolate the failure: one article at a time
@@ -300,15 +308,29 @@ def preannotation_run(*, job_id: int, delivery: str = "") -> list[PreannotationJ
                     predictions.append(_predict(plugin, [job.article.text], labels)[0])
                 except Exception as single:
                     predictions.append(single)
-    labels_by_name = {lt.name: lt for lt in LabelType.objects.filter(project=project)}
+    labels_by_name = {lt.name: lt for lt in label_types}
     relation_types = {rt.name: rt for rt in RelationType.objects.filter(project=project)}
-    done = []
+    results: dict[int, PreannotationJob] = {}
+    good = []
     for job, prediction in zip(jobs, predictions, strict=True):
         if isinstance(prediction, Exception):
-            done.append(_attempt_failed(job, prediction))
+            results[job.id] = _attempt_failed(job, prediction)
         else:
-            done.append(_store(job, prediction, labels_by_name, relation_types))
-    return done
+            good.append((job, prediction))
+    if good:
+        try:
+            stored = _store_many(good, labels_by_name, relation_types)
+        except Exception as exc:  # one bad result must not sink the batch: store one at a time
+            log.warning("storing a batch of %d failed (%s); storing one at a time", len(good), exc)
+            stored = []
+            for job, prediction in good:
+                try:
+                    stored += _store_many([(job, prediction)], labels_by_name, relation_types)
+                except Exception as single:
+                    log.exception("storing pre-annotation job %s failed", job.id)
+                    stored.append(_attempt_failed(job, single))
+        results.update({j.id: j for j in stored})
+    return [results.get(job.id, job) for job in jobs]
 
 
 def _predict(plugin, texts: list[str], labels: list[str]) -> list[Prediction]:
@@ -360,79 +382,111 @@ def _attempt_failed(job: PreannotationJob, exc: BaseException) -> PreannotationJ
 
 
 def _store(job: PreannotationJob, prediction: Prediction, labels: dict, relation_types: dict) -> PreannotationJob:
-    """Write one job's result (short transaction, article row locked). See the module docstring."""
+    return _store_many([(job, prediction)], labels, relation_types)[0]
+
+
+def _store_many(items: list[tuple[PreannotationJob, Prediction]], labels: dict, relation_types: dict
+                ) -> list[PreannotationJob]:
+    """Write the results of a batch in one short transaction holding the articles' row locks.
+
+    About ten queries per batch, whatever its size. Per job (see the module docstring): skipped if
+    the job was taken over, dropped (and re-queued) if the text changed, else it replaces the
+    article's machine layer; decisions on suggestions that come back follow them.
+    """
     now = timezone.now()
     with transaction.atomic():
-        article = Article.objects.select_for_update().get(id=job.article_id)
-        current = PreannotationJob.objects.select_for_update().filter(id=job.id).first()
-        if current is None or current.status != JobStatus.RUNNING or current.attempts != job.attempts:
-            return current or job  # taken over by another delivery (lease expired): its result wins
-        if article.text_hash != current.text_hash:
-            current.status, current.error, current.finished_at, current.claim = JobStatus.FAILED, TEXT_CHANGED, now, ""
-            current.save(update_fields=["status", "error", "finished_at", "claim"])
-            preannotation_job_create(article=article, requested_by=current.requested_by)
-            return current
-        text = article.text
+        articles = {a.id: a for a in Article.objects.select_for_update().filter(
+            id__in=[job.article_id for job, _ in items]).order_by("id")}
+        current = {j.id: j for j in PreannotationJob.objects.select_for_update().filter(
+            id__in=[job.id for job, _ in items]).order_by("id")}
+        out: dict[int, PreannotationJob] = {}
+        valid = []
+        for job, prediction in items:
+            cur = current.get(job.id)
+            if cur is None or cur.status != JobStatus.RUNNING or cur.attempts != job.attempts:
+                out[job.id] = cur or job  # taken over by another delivery (lease expired): its result wins
+                continue
+            article = articles[job.article_id]
+            if article.text_hash != cur.text_hash:
+                cur.status, cur.error, cur.finished_at, cur.claim = JobStatus.FAILED, TEXT_CHANGED, now, ""
+                cur.save(update_fields=["status", "error", "finished_at", "claim"])
+                preannotation_job_create(article=article, requested_by=cur.requested_by)
+                out[job.id] = cur
+                continue
+            valid.append((cur, article, prediction))
+        if not valid:
+            return [out[job.id] for job, _ in items]
         old = list(
-            Span.objects.filter(article=article, assignment__isnull=True, origin=Origin.MACHINE).values_list(
-                "id", "start", "end", "label_id"
-            )
+            Span.objects.filter(article_id__in=[a.id for _, a, _ in valid], assignment__isnull=True,
+                                origin=Origin.MACHINE).values_list("id", "article_id", "start", "end", "label_id")
         )
         old_by_key: dict[tuple, int] = {}
-        for sid, s, e, lid in old:
-            old_by_key.setdefault((s, e, lid), sid)
-        rows: list[tuple[int, Span]] = []
-        seen: set[tuple] = set()
-        for i, s in enumerate(prediction.spans):
-            label = labels.get(s.label)
-            if label is None or not (0 <= s.start < s.end <= len(text)) or (s.start, s.end, label.id) in seen:
-                continue
-            seen.add((s.start, s.end, label.id))
-            rows.append((i, Span(
-                article=article, label=label, start=s.start, end=s.end, text=text[s.start:s.end],
-                origin=Origin.MACHINE, state=SuggestionState.PENDING,
-                confidence=max(0.0, min(1.0, float(s.confidence))), preannotator=prediction.preannotator[:100],
-                model_version=prediction.model_version[:100], attributes=dict(s.attributes or {}), job=current,
-            )))
-        created: dict[int, Span] = {}
-        for (i, _), span in zip(rows, Span.objects.bulk_create([r[1] for r in rows]), strict=True):
-            created[i] = span
-        # Decisions people made on a suggestion that came back follow it to the new row.
-        carried: set[int] = set()
-        for span in created.values():
-            old_id = old_by_key.get((span.start, span.end, span.label_id))
-            if old_id is not None:
-                Span.objects.filter(from_suggestion_id=old_id).update(from_suggestion=span)
-                carried.add(old_id)
-        gone = [sid for sid, *_ in old if sid not in carried]
-        if gone:
-            # Rejections only meant something for their suggestion; accepted copies stay (SET_NULL).
-            Span.objects.filter(from_suggestion_id__in=gone, state=SuggestionState.REJECTED).delete()
-        Span.objects.filter(id__in=[sid for sid, *_ in old]).delete()  # cascades to machine relations
-        relations, pairs = [], set()
-        for r in prediction.relations:
-            rtype = relation_types.get(r.type)
-            if rtype is None or r.from_index not in created or r.to_index not in created:
-                continue
-            a, b = created[r.from_index], created[r.to_index]
-            if a.id == b.id or (a.id, b.id, rtype.id) in pairs:
-                continue
-            pairs.add((a.id, b.id, rtype.id))
-            relations.append(Relation(
-                article=article, type=rtype, from_span=a, to_span=b, origin=Origin.MACHINE,
-                state=SuggestionState.PENDING, confidence=max(0.0, min(1.0, float(r.confidence))), job=current,
-            ))
+        for sid, aid, s, e, lid in old:
+            old_by_key.setdefault((aid, s, e, lid), sid)
+        new_spans: list[Span] = []
+        index: list[tuple[int, dict[int, int]]] = []  # per valid job: (offset into new_spans, {pred idx: pos})
+        for cur, article, prediction in valid:
+            text = article.text
+            positions: dict[int, int] = {}
+            seen: set[tuple] = set()
+            for i, s in enumerate(prediction.spans):
+                label = labels.get(s.label)
+                if label is None or not (0 <= s.start < s.end <= len(text)) or (s.start, s.end, label.id) in seen:
+                    continue
+                seen.add((s.start, s.end, label.id))
+                positions[i] = len(new_spans)
+                new_spans.append(Span(
+                    article=article, label=label, start=s.start, end=s.end, text=text[s.start:s.end],
+                    origin=Origin.MACHINE, state=SuggestionState.PENDING,
+                    confidence=max(0.0, min(1.0, float(s.confidence))), preannotator=prediction.preannotator[:100],
+                    model_version=prediction.model_version[:100], attributes=dict(s.attributes or {}), job=cur,
+                ))
+            index.append((cur.id, positions))
+        Span.objects.bulk_create(new_spans)
+        if old:
+            old_ids = [sid for sid, *_ in old]
+            decided = set(Span.objects.filter(from_suggestion_id__in=old_ids).values_list("from_suggestion_id",
+                                                                                           flat=True))
+            if decided:  # decisions people made on a suggestion that came back follow it to the new row
+                carried = set()
+                for span in new_spans:
+                    old_id = old_by_key.get((span.article_id, span.start, span.end, span.label_id))
+                    if old_id in decided:
+                        Span.objects.filter(from_suggestion_id=old_id).update(from_suggestion=span)
+                        carried.add(old_id)
+                gone = decided - carried
+                if gone:  # rejections only meant something for their suggestion; accepted copies stay
+                    Span.objects.filter(from_suggestion_id__in=gone, state=SuggestionState.REJECTED).delete()
+            Span.objects.filter(id__in=old_ids).delete()  # cascades to the old machine relations
+        relations = []
+        for (cur, article, prediction), (_, positions) in zip(valid, index, strict=True):
+            pairs = set()
+            for r in prediction.relations:
+                rtype = relation_types.get(r.type)
+                if rtype is None or r.from_index not in positions or r.to_index not in positions:
+                    continue
+                a, b = new_spans[positions[r.from_index]], new_spans[positions[r.to_index]]
+                if a.id == b.id or (a.id, b.id, rtype.id) in pairs:
+                    continue
+                pairs.add((a.id, b.id, rtype.id))
+                relations.append(Relation(
+                    article=article, type=rtype, from_span=a, to_span=b, origin=Origin.MACHINE,
+                    state=SuggestionState.PENDING, confidence=max(0.0, min(1.0, float(r.confidence))), job=cur,
+                ))
         Relation.objects.bulk_create(relations)
-        current.status, current.finished_at, current.error, current.claim = JobStatus.DONE, now, "", ""
-        current.model_version, current.span_count = prediction.model_version[:100], len(created)
-        current.preannotator = prediction.preannotator[:50]
-        current.save(update_fields=[
-            "status", "finished_at", "error", "claim", "model_version", "span_count", "preannotator",
-        ])
-        if article.status in (ArticleStatus.NEW, ArticleStatus.PREANNOTATION_FAILED):
-            article.status, article.status_changed_at = ArticleStatus.PREANNOTATED, now
-            article.save(update_fields=["status", "status_changed_at"])
-    return current
+        for (cur, _article, prediction), (_, positions) in zip(valid, index, strict=True):
+            cur.status, cur.finished_at, cur.error, cur.claim = JobStatus.DONE, now, "", ""
+            cur.model_version, cur.span_count = prediction.model_version[:100], len(positions)
+            cur.preannotator = prediction.preannotator[:50]
+            out[cur.id] = cur
+        PreannotationJob.objects.bulk_update(
+            [cur for cur, _, _ in valid],
+            ["status", "finished_at", "error", "claim", "model_version", "span_count", "preannotator"],
+        )
+        Article.objects.filter(
+            id__in=[a.id for _, a, _ in valid], status__in=[ArticleStatus.NEW, ArticleStatus.PREANNOTATION_FAILED]
+        ).update(status=ArticleStatus.PREANNOTATED, status_changed_at=now)
+    return [out[job.id] for job, _ in items]
 
 
 # --------------------------------------------------------------------------- choosing the plug-in

@@ -271,3 +271,15 @@ def test_rerun_rolled_back_sends_nothing(project, sent):
         svc.preannotation_rerun(articles=[article])
         raise RuntimeError
     assert sent == [] and not PreannotationJob.objects.exists()
+
+
+def test_a_batch_costs_a_fixed_number_of_queries(project, settings, django_assert_max_num_queries):
+    settings.NEWSROOM = {**settings.NEWSROOM, "PREANNOTATION_BATCH_SIZE": 8}
+    jobs = [_job(make_article(project, f"{TEXT} Number {i} said the minister.")) for i in range(8)]
+    svc.preannotation_run(job_id=jobs[0].id, delivery="warm")  # loads the plug-in; first batch
+    jobs = [_job(make_article(project, f"{TEXT} Second {i} said the minister.")) for i in range(8)]
+    with django_assert_max_num_queries(20):
+        done = svc.preannotation_run(job_id=jobs[0].id, delivery="counted")
+    assert len(done) == 8 and {j.status for j in done} == {JobStatus.DONE}
+    with django_assert_max_num_queries(1):  # a message for a job another batch has done: one look
+        assert svc.preannotation_run(job_id=jobs[3].id, delivery="late") == []
