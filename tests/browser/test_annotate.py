@@ -194,3 +194,40 @@ def test_overlapping_and_nested_spans_are_distinct_and_clickable(page, live_serv
     page.keyboard.press("Shift+Tab")
     focused = page.evaluate("() => document.activeElement.getAttribute('aria-label')")
     assert focused and focused.startswith(("CLAIM", "SOURCE"))
+
+
+def test_accept_all_above_threshold_in_one_step(page, live_server, project, annotator):
+    from tests.support.layers import make_suggested_relation
+
+    article = make_article(project, text="Analysts said 🇬🇧 growth would slow, the central bank warned on Friday.")
+    text = article.text
+    claim = make_suggestion(article, "CLAIM", *find(text, "growth would slow"), confidence=0.91)
+    source = make_suggestion(article, "SOURCE", *find(text, "the central bank"), confidence=0.87)
+    weak = make_suggestion(article, "SOURCE", *find(text, "Analysts"), confidence=0.42)
+    make_suggested_relation(article, claim, source, confidence=0.9)
+    login(page, live_server, "annotator")
+    page.get_by_role("button", name="Next article").first.click()
+    page.wait_for_url(re.compile(r"/annotate/\d+/$"))
+    expect(page.locator("[data-suggestion]")).to_have_count(3)
+    expect(page.locator("#link-list")).to_contain_text("suggested")
+    page.get_by_label("Accept suggestions with confidence ≥").fill("0.8")
+    page.get_by_role("button", name="Accept all above").click()
+    expect(page.locator("[data-suggestion]")).to_have_count(1)
+    expect(page.locator(f'[data-suggestion="{weak.id}"]')).to_have_count(1)
+    expect(span_el(page, "CLAIM", "growth would slow")).to_be_visible()
+    expect(span_el(page, "SOURCE", "the central bank")).to_be_visible()
+    expect(page.locator("#link-list li")).to_have_count(1)
+    expect(page.locator("#link-list")).to_contain_text("attributed_to")
+    wait_saved(page)
+    assignment = Assignment.objects.get(article=article)
+    accepted = Span.objects.filter(assignment=assignment, state="accepted")
+    assert {s.from_suggestion_id for s in accepted} == {claim.id, source.id}
+    assert all(s.origin == "machine" and s.confidence for s in accepted)
+    assert Relation.objects.filter(assignment=assignment).count() == 1
+    # one undo puts them back to pending (the focus is in the threshold field: use the button)
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator("[data-suggestion]")).to_have_count(3)
+    wait_saved(page)
+    page.reload()
+    expect(page.locator("[data-suggestion]")).to_have_count(3)
+    assert not Span.objects.filter(assignment=assignment).exists()
