@@ -12,12 +12,32 @@ Objects of other projects are simply not in the queryset, so their change pages 
 
 from django.contrib.auth import get_user_model
 
-from annotations.models import Role
-from annotations.selectors.projects import project_list_for_user, user_roles
+from annotations.models import Membership, Role
+from annotations.selectors.projects import project_list_for_user
 
 ALL_ROLES = tuple(Role.values)
 MANAGER = (Role.MANAGER,)
 EDITORS = (Role.EDITOR, Role.MANAGER)
+
+
+def roles_by_project(request) -> dict[int, set[str]]:
+    """{project id: roles} of the request's user, read once per request (the admin asks for
+    permissions on every registered model to draw one page)."""
+    cached = getattr(request, "_newsroom_roles", None)
+    if cached is None:
+        cached = {}
+        for project_id, role in Membership.objects.filter(user=request.user).values_list("project_id", "role"):
+            cached.setdefault(project_id, set()).add(role)
+        request._newsroom_roles = cached
+    return cached
+
+
+def _held(request, roles, project) -> bool:
+    """The user holds one of `roles` in `project` (any project when `project` is None)."""
+    by_project = roles_by_project(request)
+    if project is None:
+        return any(held & set(roles) for held in by_project.values())
+    return bool(by_project.get(project.id, set()) & set(roles))
 
 
 def _project_of(obj, path: str):
@@ -75,9 +95,9 @@ class ProjectScopedAdminMixin:
         if not roles:
             return False
         if obj is None:
-            return project_list_for_user(user=user, roles=list(roles)).exists()
+            return _held(request, roles, None)
         project = _project_of(obj, self.project_field)
-        return project is not None and bool(user_roles(user=user, project=project) & set(roles))
+        return project is not None and _held(request, roles, project)
 
     def has_module_permission(self, request):
         return self._allowed(request, self.view_roles)
@@ -122,18 +142,18 @@ class ProjectScopedInlineMixin:
         user = request.user
         if user.is_superuser:
             return True
-        if obj is None:
-            return project_list_for_user(user=user, roles=list(self.change_roles)).exists()
-        project = _project_of(obj, self.parent_project_field)
-        return project is not None and bool(user_roles(user=user, project=project) & set(self.change_roles))
+        project = None if obj is None else _project_of(obj, self.parent_project_field)
+        if obj is not None and project is None:
+            return False
+        return _held(request, self.change_roles, project)
 
     def has_view_permission(self, request, obj=None):
         if request.user.is_superuser:
             return True
-        if obj is None:
-            return project_list_for_user(user=request.user).exists()
-        project = _project_of(obj, self.parent_project_field)
-        return project is not None and bool(user_roles(user=request.user, project=project))
+        project = None if obj is None else _project_of(obj, self.parent_project_field)
+        if obj is not None and project is None:
+            return False
+        return _held(request, Role.values, project)
 
     def has_change_permission(self, request, obj=None):
         return self._allowed(request, obj)

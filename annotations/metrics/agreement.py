@@ -34,9 +34,8 @@ def tokenize(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
 
 
-def _covered(tokens: list[tuple[int, int]], start: int, end: int) -> range:
-    """Indices of tokens sharing at least one code point with [start, end)."""
-    ends = [t[1] for t in tokens]
+def _covered(tokens: list[tuple[int, int]], ends: list[int], start: int, end: int) -> range:
+    """Indices of tokens sharing at least one code point with [start, end); `ends` = token ends."""
     first = bisect_left(ends, start + 1)  # first token ending after `start`
     last = first
     while last < len(tokens) and tokens[last][0] < end:
@@ -48,8 +47,9 @@ def token_tags(tokens: list[tuple[int, int]], spans: Sequence[Span]) -> tuple[li
     """(one tag per token, "O" or the first covering span's label; {label: token indices covered})."""
     tags = ["O"] * len(tokens)
     per_label: dict[str, set[int]] = {}
+    ends = [t[1] for t in tokens]
     for start, end, label in sorted(spans):
-        idx = _covered(tokens, start, end)
+        idx = _covered(tokens, ends, start, end)
         per_label.setdefault(label, set()).update(idx)
         for i in idx:
             if tags[i] == "O":
@@ -85,7 +85,7 @@ def _f1(c: dict) -> float:
 
 
 def pair_agreement(texts: Sequence[str], a_docs: Sequence[Sequence[Span]], b_docs: Sequence[Sequence[Span]],
-                   labels: Sequence[str] | None = None) -> dict:
+                   labels: Sequence[str] | None = None, tokens: Sequence[list] | None = None) -> dict:
     """Agreement between two annotators over the documents both annotated.
 
     Returns {"documents": n, "f1_exact": {label: f1, "ALL": f1}, "f1_overlap": {...},
@@ -105,35 +105,40 @@ def pair_agreement(texts: Sequence[str], a_docs: Sequence[Sequence[Span]], b_doc
         result[f"f1_{match}"] = per
     multi: Counter = Counter()
     binary: dict[str, Counter] = {lab: Counter() for lab in labels}
-    for text, a_spans, b_spans in zip(texts, a_docs, b_docs, strict=True):
-        tokens = tokenize(text)
-        ta, la = token_tags(tokens, a_spans)
-        tb, lb = token_tags(tokens, b_spans)
+    token_lists = tokens if tokens is not None else [tokenize(t) for t in texts]
+    for doc_tokens, a_spans, b_spans in zip(token_lists, a_docs, b_docs, strict=True):
+        ta, la = token_tags(doc_tokens, a_spans)
+        tb, lb = token_tags(doc_tokens, b_spans)
         multi.update(zip(ta, tb, strict=True))
         for lab in labels:
             sa, sb = la.get(lab, set()), lb.get(lab, set())
             both = len(sa & sb)
             only_a, only_b = len(sa - sb), len(sb - sa)
             binary[lab].update({(1, 1): both, (1, 0): only_a, (0, 1): only_b,
-                                (0, 0): len(tokens) - both - only_a - only_b})
+                                (0, 0): len(doc_tokens) - both - only_a - only_b})
     result["kappa"] = {lab: kappa_from_pairs(binary[lab]) for lab in labels}
     result["kappa"][ALL] = kappa_from_pairs(multi)
     return result
 
 
-def agreement_table(texts: dict, layers: dict, labels: Sequence[str]) -> list[dict]:
+def agreement_table(texts: dict, layers: dict, labels: Sequence[str], tokens: dict | None = None) -> list[dict]:
     """Every annotator pair over the documents they share.
 
     `texts`: {doc_id: text}; `layers`: {annotator: {doc_id: [spans]}}. Returns a list of
     {"a", "b", ...pair_agreement(...)} for pairs sharing at least one document, sorted by (a, b).
+    `tokens` ({doc_id: tokenize(text)}) is filled in as documents are tokenised, and can be shared.
     """
+    tokens = tokens if tokens is not None else {}
     rows = []
     for a, b in combinations(sorted(layers), 2):
         shared = sorted(set(layers[a]) & set(layers[b]))
         if not shared:
             continue
+        for d in shared:
+            if d not in tokens:
+                tokens[d] = tokenize(texts[d])
         row = pair_agreement([texts[d] for d in shared], [layers[a][d] for d in shared],
-                             [layers[b][d] for d in shared], labels=labels)
+                             [layers[b][d] for d in shared], labels=labels, tokens=[tokens[d] for d in shared])
         rows.append({"a": a, "b": b, **row})
     return rows
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from annotations.metrics.agreement import agreement_table, mean, pair_agreement
+from annotations.metrics.agreement import agreement_table, mean, pair_agreement, tokenize
 from annotations.models import (
     Article,
     ArticleEvent,
@@ -260,7 +260,8 @@ def project_agreement(*, project: Project) -> dict:
     plus per-article figures for articles with two or more annotators."""
     labels = list(LabelType.objects.filter(project=project).order_by("order", "name").values_list("name", flat=True))
     texts, layers, _ = _project_layers(project)
-    pairs = agreement_table(texts, layers, labels)
+    tokens: dict = {}
+    pairs = agreement_table(texts, layers, labels, tokens=tokens)
     per_article = []
     by_article: dict[int, dict[str, list]] = defaultdict(dict)
     for user, docs in layers.items():
@@ -271,7 +272,7 @@ def project_agreement(*, project: Project) -> dict:
         if len(people) < 2:
             continue
         rows = agreement_table({article_id: texts[article_id]}, {u: {article_id: s} for u, s in people.items()},
-                               labels)
+                               labels, tokens=tokens)
         per_article.append({
             "article": article_id,
             "annotators": sorted(people),
@@ -294,21 +295,31 @@ def week_start(d) -> date:
     return d - timedelta(days=d.weekday())
 
 
-def project_timeline(*, project: Project) -> dict:
+def project_timeline(*, project: Project, agreement: dict | None = None) -> dict:
     """Per annotator and ISO week: articles submitted, and their mean pairwise overlap F1 against the
-    other annotators of the same articles (agreement over time). Three queries."""
+    other annotators of the same articles (agreement over time). Three queries. Pass the result of
+    `project_agreement()` as `agreement` to reuse its per-article figures instead of recomputing."""
     texts, layers, assignments = _project_layers(project)
+    known = {}
+    for row in (agreement or {}).get("articles", []):
+        for pair in row["pairs"]:
+            known[(row["article"], pair["a"], pair["b"])] = pair["f1_overlap"]["ALL"]
     week_of = {(a.user.username, a.article_id): week_start(a.submitted_at or a.updated_at) for a in assignments}
     throughput: dict[str, Counter] = defaultdict(Counter)
     for (user, _article), week in week_of.items():
         throughput[user][week] += 1
     f1s: dict[str, dict[date, list[float]]] = defaultdict(lambda: defaultdict(list))
     users = sorted(layers)
+    tokens: dict[int, list] = {}
     for i, a in enumerate(users):
         for b in users[i + 1:]:
             for article_id in set(layers[a]) & set(layers[b]):
-                f1 = pair_agreement([texts[article_id]], [layers[a][article_id]], [layers[b][article_id]])
-                value = f1["f1_overlap"]["ALL"]
+                value = known.get((article_id, a, b))
+                if value is None:
+                    if article_id not in tokens:
+                        tokens[article_id] = tokenize(texts[article_id])
+                    value = pair_agreement([texts[article_id]], [layers[a][article_id]], [layers[b][article_id]],
+                                           tokens=[tokens[article_id]])["f1_overlap"]["ALL"]
                 f1s[a][week_of[(a, article_id)]].append(value)
                 f1s[b][week_of[(b, article_id)]].append(value)
     weeks = sorted({w for c in throughput.values() for w in c})

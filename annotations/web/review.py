@@ -142,7 +142,7 @@ def project_page(request, project_id: int):
     """Project overview: statuses, agreement per label and annotator pair, and a small chart."""
     project, held = _project(request, project_id, FIGURE_ROLES)
     agreement = project_agreement(project=project)
-    timeline = project_timeline(project=project)
+    timeline = project_timeline(project=project, agreement=agreement)
     progress = project_progress(project=project)
     return TemplateResponse(
         request, "annotations/review/project.html",
