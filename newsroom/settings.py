@@ -246,6 +246,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: the pages take the token from the DOM (annotate.js: #nr-csrf,
+# DRF's pages: #drf_csrf, Swagger: rendered into its script), so JavaScript need not see the cookie.
+CSRF_COOKIE_HTTPONLY = True
 
 # --- Login rate limit (django-axes) ---------------------------------------------------------
 # Failures are counted per (username, client address) pair: the address alone would lock a whole

@@ -77,6 +77,7 @@ def test_production_redirects_plain_http_and_secures_cookies(prod_responses):
     assert prod_responses["plain_http"]["location"].startswith("https://")
     cookies = prod_responses["cookies"]
     assert cookies["csrftoken"]["secure"] is True
+    assert cookies["csrftoken"]["httponly"] is True
     for cookie in cookies.values():
         assert cookie["samesite"] == "Lax"
 

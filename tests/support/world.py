@@ -40,6 +40,7 @@ def build_world(prefix: str, *, users: dict | None = None, text: str = "The mini
     labels = list(LabelType.objects.filter(project=project).order_by("order", "name"))
     article = make_article(project, text=text, title=title, meta=meta or {}, author=author,
                            source_name=file_name, created_by=users["editor"])
+    text = article.text  # as stored (normalised: CRLF -> LF, ...)
     [assignment] = assignments_assign(articles=[article], users=[users["annotator"]], actor=users["manager"])
     claim, source = labels[0], labels[1]
     end = min(len(text), 12)
