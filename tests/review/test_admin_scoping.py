@@ -74,3 +74,13 @@ def test_article_history_shows_the_timeline(project, annotator, reviewer, manage
     html = _staff(manager).get(f"/admin/annotations/article/{article.id}/history/").content.decode()
     assert 'id="article-timeline"' in html
     assert "assignment.submitted" in html and "span.created" in html
+
+
+def test_admin_pages_for_staff_do_not_query_per_model(project, editor, django_assert_max_num_queries):
+    for i in range(5):
+        make_article(project, text=f"Article {i} for the changelist.")
+    client = _staff(editor)
+    with django_assert_max_num_queries(12):
+        assert client.get("/admin/").status_code == 200
+    with django_assert_max_num_queries(20):
+        assert client.get("/admin/annotations/article/").status_code == 200
