@@ -282,9 +282,11 @@ def _label_studio_task(task: dict, source: str) -> ParsedArticle:
             raise IntakeError(f"result {i} must be an object")
         if item.get("type") == "relation" or ("from_id" in item and "to_id" in item):
             labels = item.get("labels") or []
+            src, dst = item.get("from_id"), item.get("to_id")
+            if item.get("direction") == "left":  # drawn from the second region to the first
+                src, dst = dst, src
             article.relations.append(ParsedRelation(
-                from_ref=item.get("from_id"), to_ref=item.get("to_id"),
-                type=labels[0] if labels and isinstance(labels[0], str) else None,
+                from_ref=src, to_ref=dst, type=labels[0] if labels and isinstance(labels[0], str) else None,
             ))
             continue
         value = item.get("value")

@@ -157,6 +157,17 @@ def test_label_studio_tasks_with_utf16_offsets_are_converted_with_a_warning():
     assert any("UTF-16" in w for w in prepared.warnings)
 
 
+def test_label_studio_left_relation_is_reversed():
+    text = "Police said two died."
+    tasks = [{"data": {"text": text}, "annotations": [{"result": [
+        {"id": "a", "type": "labels", "value": {"start": 0, "end": 6, "text": "Police", "labels": ["SOURCE"]}},
+        {"id": "b", "type": "labels", "value": {"start": 12, "end": 20, "text": "two died", "labels": ["CLAIM"]}},
+        {"type": "relation", "from_id": "a", "to_id": "b", "direction": "left", "labels": ["attributed_to"]},
+    ]}]}]
+    prepared = prepare_article(one(parse_upload("ls.json", json.dumps(tasks).encode())))
+    assert prepared.relations == [(1, 0, "attributed_to")]
+
+
 def test_label_studio_code_point_offsets_are_kept():
     text = "Police said two died."
     tasks = [{"data": {"text": text}, "annotations": [{"result": [
