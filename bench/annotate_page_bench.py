@@ -168,7 +168,7 @@ def browser_figures(user, assignment, presses: int) -> None:
             page.evaluate("() => window.addEventListener('keydown', () => { if (window.__bench) "
                           "window.__bench.t0 = performance.now(); }, true)")
             words = [i for i in range(1, len(text) - 1) if text[i - 1] == " " and text[i] != " "]
-            dom, frame, saved = [], [], []
+            dom, frame, saved, side = [], [], [], []
             step = max(1, len(words) // (presses + 1))
             for k in range(presses):
                 # a 4-word selection, in UTF-16 units as the browser counts them
@@ -188,6 +188,10 @@ def browser_figures(user, assignment, presses: int) -> None:
                 frame.append(m["frame"] - m["t0"])
                 page.wait_for_function(f"() => window.NewsroomAnnotate.timings.length > {before}")
                 saved.append(page.evaluate("() => window.NewsroomAnnotate.timings.at(-1).saved"))
+                page.wait_for_function("() => (window.NewsroomAnnotate.sideUpdatedAt || 0) > window.__bench.t0")
+                side.append(page.evaluate("() => window.NewsroomAnnotate.sideUpdatedAt - window.__bench.t0"))
+            print(f"browser hotkey -> side lists updated:  median {statistics.median(side):.1f} ms, "
+                  f"max {max(side):.1f} ms (span list, links; done when the page is idle)")
             state = page.evaluate("() => document.getElementById('save-state').dataset.state")
             print(f"browser hotkey -> span element in DOM: median {statistics.median(dom):.1f} ms, "
                   f"max {max(dom):.1f} ms ({presses} presses)")

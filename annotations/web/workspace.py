@@ -20,7 +20,14 @@ from annotations.services.workflow import assignment_next
 
 
 def _context(request, **extra):
-    return {**admin.site.each_context(request), **extra}
+    """What admin/base_site.html needs, without admin.site.each_context's app list (two permission
+    queries per page for a sidebar these pages don't show)."""
+    site = admin.site
+    return {
+        "site_header": site.site_header, "site_title": site.site_title, "site_url": site.site_url,
+        "has_permission": False, "is_nav_sidebar_enabled": False, "available_apps": [], "is_popup": False,
+        **extra,
+    }
 
 
 @login_required

@@ -255,7 +255,7 @@ def test_layer_query_count_does_not_grow(api_client, work, annotator, django_ass
     bulk_spans(article, work, n, suggestions=n // 5)
     assert Project.objects.count() == 1
     api_client.force_authenticate(annotator)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         resp = api_client.get(url(work))
     assert resp.status_code == 200
     assert len(resp.json()["spans"]) == n

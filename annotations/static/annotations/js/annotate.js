@@ -263,9 +263,17 @@
   function scheduleSide() {
     if (sideScheduled) return;
     sideScheduled = true;
-    // after the next paint, so a new span shows before the side lists are rebuilt
+    // after the next paint and when the page is idle, so a new span shows (and the next key is
+    // handled) before the side lists are rebuilt
+    var run = function () {
+      sideScheduled = false;
+      renderSide();
+      drawLinks();
+      NA.sideUpdatedAt = performance.now();
+    };
     requestAnimationFrame(function () {
-      setTimeout(function () { sideScheduled = false; renderSide(); drawLinks(); }, 0);
+      if (window.requestIdleCallback) window.requestIdleCallback(run, { timeout: 250 });
+      else setTimeout(run, 0);
     });
   }
 
