@@ -270,3 +270,22 @@ def test_schema_documents_the_workspace_endpoints(api_client, annotator):
                  "/api/assignments/{id}/suggestions/accept-above/", "/api/assignments/{id}/relations/",
                  "/api/assignments/{id}/submit/", "/api/next-article/"):
         assert path in paths, path
+
+
+def test_reviewer_works_on_their_review_copy_through_the_same_api(api_client, work, annotator, reviewer):
+    from annotations.services.workflow import assignment_submit, review_start
+
+    assignment_submit(assignment=work, user=annotator)
+    review = review_start(article=work.article, user=reviewer)
+    api_client.force_authenticate(reviewer)
+    data = layer(api_client, review)
+    assert data["assignment"]["kind"] == "review" and data["read_only"] is False
+    s, e = find(TEXT, "Police")
+    resp = api_client.post(url(review, "spans/"), {"label": "SOURCE", "start": s, "end": e, "text": "Police",
+                                                    "expected_version": data["version"]}, format="json")
+    assert resp.status_code == 201
+    assert Span.objects.get(id=resp.json()["span"]["id"]).assignment_id == review.id
+    assert api_client.post(url(review, "submit/")).status_code == 400
+    # the annotator may read the review copy of their article but not change it
+    api_client.force_authenticate(annotator)
+    assert layer(api_client, review)["read_only"] is True

@@ -5,6 +5,7 @@ it is open; everyone else gets 403, people outside the project 404. Every write 
 `expected_version` and every answer the new `version` (409 on a stale one, 503 when busy).
 """
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
@@ -19,7 +20,7 @@ from annotations.api.serializers.workspace import (
     VersionedSerializer,
     WriteResultSerializer,
 )
-from annotations.models import Assignment
+from annotations.models import Assignment, AssignmentKind
 from annotations.selectors.layers import layer_payload, relation_json, span_obj_json
 from annotations.services import spans as span_services
 from annotations.services.workflow import assignment_next, assignment_submit
@@ -128,6 +129,8 @@ class AssignmentLayerViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses=WriteResultSerializer)
     def submit(self, request, pk=None):
         assignment = self.get_object()
+        if assignment.kind != AssignmentKind.ANNOTATION:
+            raise ValidationError({"detail": ["A review copy is approved or returned through the review actions."]})
         assignment = assignment_submit(assignment=assignment, user=request.user)
         return Response({"version": assignment.version, "status": assignment.status, "read_only": True})
 

@@ -979,7 +979,8 @@
   document.getElementById("btn-accept-above").addEventListener("click", function () {
     acceptAbove(parseFloat(document.getElementById("accept-threshold").value));
   });
-  document.getElementById("btn-submit").addEventListener("click", function () {
+  var submitBtn = document.getElementById("btn-submit");  // annotation assignments only
+  if (submitBtn) submitBtn.addEventListener("click", function () {
     S.queue = S.queue.then(function () {
       setSave("saving", "Submitting\u2026");
       return request("POST", "submit/").then(function (res) {
