@@ -36,14 +36,19 @@ def _layers(article: dict):
 
 
 def rows(article: dict) -> Iterator[list]:
+    """One row per span; the cells people typed (title, label, quote, names) are neutralised."""
     unit = offsets_of(article)
+    title = neutralise(article.get("title", ""))
+    status = neutralise(article.get("status", ""))
+    reviewer = neutralise(article.get("reviewer") or "")
     for layer in _layers(article):
+        annotator = neutralise(layer.get("annotator") or "")
         for s in layer["spans"]:
             kind = "machine" if s.get("state") == "pending" else layer["kind"]
             yield [
-                article["id"], article.get("title", ""), s["id"], s["label"], s["start"], s["end"], s["text"],
-                s.get("author") or "", s.get("origin", ""), "" if s.get("confidence") is None else s["confidence"],
-                kind, layer.get("annotator") or "", article.get("status", ""), article.get("reviewer") or "", unit,
+                article["id"], title, s["id"], neutralise(s["label"]), s["start"], s["end"], neutralise(s["text"]),
+                neutralise(s.get("author") or ""), s.get("origin", ""),
+                "" if s.get("confidence") is None else s["confidence"], kind, annotator, status, reviewer, unit,
             ]
 
 
@@ -52,7 +57,7 @@ def render(articles: Iterable[dict]) -> Iterator[bytes]:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(HEADER)
     for article in articles:
-        writer.writerows([neutralise(c) for c in row] for row in rows(article))
+        writer.writerows(rows(article))
         if buf.tell() >= 64 * 1024:
             yield buf.getvalue().encode("utf-8")
             buf.seek(0)

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from annotations.text.offsets import non_overlapping
 
-BATCH_SIZE = 256
+BATCH_SIZE = 128
 
 
 @lru_cache(maxsize=1)

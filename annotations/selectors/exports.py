@@ -199,8 +199,10 @@ def export_count(*, project: Project, filters: ExportFilters) -> int:
 
 
 ARTICLE_FIELDS = ("id", "title", "text", "url", "outlet", "author", "published_at", "meta", "status")
-SPAN_FIELDS = ("id", "article_id", "assignment_id", "label__name", "start", "end", "text",
-               "created_by__username", "origin", "state", "confidence", "model_version", "from_suggestion_id")
+# The exported span keys, then what groups the rows (a row becomes dict(zip(SPAN_KEYS, row))).
+SPAN_KEYS = ("id", "label", "start", "end", "text", "author", "origin", "state", "confidence", "model_version")
+SPAN_FIELDS = ("id", "label__name", "start", "end", "text", "created_by__username", "origin", "state", "confidence",
+               "model_version", "article_id", "assignment_id")
 
 
 def _chunks(iterable, size: int):
@@ -232,13 +234,6 @@ def _choose_layers(rows, layer_mode: str) -> dict[int, list[tuple]]:
     return chosen
 
 
-def _span_dict(row) -> dict:
-    return {
-        "id": row[0], "label": row[3], "start": row[4], "end": row[5], "text": row[6], "author": row[7],
-        "origin": row[8], "state": row[9], "confidence": row[10], "model_version": row[11],
-    }
-
-
 def _chunk_articles(rows: list[tuple], filters: ExportFilters) -> list[dict]:
     ids = [r[0] for r in rows]
     assignment_rows = Assignment.objects.filter(article_id__in=ids).values_list(
@@ -246,7 +241,9 @@ def _chunk_articles(rows: list[tuple], filters: ExportFilters) -> list[dict]:
     chosen = _choose_layers(list(assignment_rows), filters.layer)
     assignment_ids = [a[0] for layers in chosen.values() for a in layers]
 
-    span_q = Q(assignment_id__in=assignment_ids)
+    # the chosen layers' spans (tombstones, i.e. rejected decisions, stay out) and, if asked, the
+    # machine suggestions; one query, each row turned into its dict once
+    span_q = Q(assignment_id__in=assignment_ids, state=SuggestionState.ACCEPTED)
     rel_q = Q(assignment_id__in=assignment_ids, state=SuggestionState.ACCEPTED)
     if filters.include_suggestions:
         span_q |= Q(assignment__isnull=True, article_id__in=ids, state=SuggestionState.PENDING)
@@ -254,10 +251,19 @@ def _chunk_articles(rows: list[tuple], filters: ExportFilters) -> list[dict]:
     spans = Span.objects.filter(span_q)
     if filters.labels:
         spans = spans.filter(label__name__in=filters.labels)
-    span_rows = spans.order_by("article_id", "start", "end", "id").values_list(*SPAN_FIELDS)
-    by_layer: dict[int | None, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for row in span_rows:
-        by_layer[row[2]][row[1]].append(row)
+    groups: dict[tuple, list] = {}
+    for row in spans.order_by("article_id", "start", "end", "id").values_list(*SPAN_FIELDS):
+        key = (row[11], row[10])
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = []
+        group.append(dict(zip(SPAN_KEYS, row)))  # noqa: B905 - the row's trailing columns are not exported
+    decided: dict[int, set] = defaultdict(set)  # article -> suggestions its exported layer decided on
+    if filters.include_suggestions:
+        for article_id, suggestion_id in Span.objects.filter(
+            assignment_id__in=assignment_ids, from_suggestion__isnull=False
+        ).values_list("article_id", "from_suggestion_id"):
+            decided[article_id].add(suggestion_id)
 
     relations: dict[int | None, dict[int, list]] = defaultdict(lambda: defaultdict(list))
     for rid, article_id, assignment_id, f, t, type_name in Relation.objects.filter(rel_q).order_by("id").values_list(
@@ -278,21 +284,19 @@ def _chunk_articles(rows: list[tuple], filters: ExportFilters) -> list[dict]:
         if article["published_at"] is not None:
             article["published_at"] = article["published_at"].isoformat()
         layers_out = []
-        decided: set[int] = set()
         for assignment_id, kind, username in chosen.get(aid, []):
-            layer_rows = by_layer.get(assignment_id, {}).get(aid, [])
-            decided.update(r[12] for r in layer_rows if r[12])
-            kept = [_span_dict(r) for r in layer_rows if r[9] == SuggestionState.ACCEPTED]
-            kept_ids = {s["id"] for s in kept}
-            rels = [r for r in relations.get(assignment_id, {}).get(aid, [])
-                    if r["from"] in kept_ids and r["to"] in kept_ids]
+            kept = groups.get((assignment_id, aid), [])
+            rels = relations.get(assignment_id, {}).get(aid, [])
+            if rels:
+                kept_ids = {s["id"] for s in kept}
+                rels = [r for r in rels if r["from"] in kept_ids and r["to"] in kept_ids]
             layers_out.append({"kind": kind, "annotator": username, "spans": kept, "relations": rels})
             if kind == AssignmentKind.REVIEW:
                 reviewers.setdefault(aid, username)
         machine = None
         if filters.include_suggestions:
-            m_rows = [r for r in by_layer.get(None, {}).get(aid, []) if r[0] not in decided or filters.layer == "all"]
-            m_spans = [_span_dict(r) for r in m_rows]
+            seen = decided.get(aid, set()) if filters.layer == "final" else set()
+            m_spans = [s for s in groups.get((None, aid), []) if s["id"] not in seen]
             m_ids = {s["id"] for s in m_spans}
             m_rels = [r for r in relations.get(None, {}).get(aid, []) if r["from"] in m_ids and r["to"] in m_ids]
             machine = {"kind": "machine", "annotator": None, "spans": m_spans, "relations": m_rels}
