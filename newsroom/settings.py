@@ -157,6 +157,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; name each choice set after its own enum.
+    "ENUM_NAME_OVERRIDES": {
+        "ArticleStatusEnum": "annotations.models.articles.ArticleStatus",
+        "JobStatusEnum": "annotations.models.jobs.JobStatus",
+        "AssignmentStatusEnum": "annotations.models.workflow.AssignmentStatus",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------
