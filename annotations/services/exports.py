@@ -144,6 +144,8 @@ def export_job_create(*, project: Project, requested_by, format_name: str, name:
     name = (name or "").strip()
     if len(name) > MAX_NAME:
         raise ValidationError({"name": f"name is longer than {MAX_NAME} characters"})
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise ValidationError({"name": "name may not contain control characters (such as line breaks)"})
     Project.objects.select_for_update().filter(id=project.id).first()  # serialise name checks per project
     if name and ExportJob.objects.filter(project=project, name=name).exists():
         raise ValidationError(

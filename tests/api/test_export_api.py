@@ -186,3 +186,12 @@ def test_docs_page_is_self_contained(client, manager):
     for ref in refs:  # every asset it names is served by us
         if ref.startswith("/"):
             assert client.get(ref).status_code == 200, ref
+
+
+def test_a_name_with_a_line_break_is_a_400_not_a_500(api_client, project, manager, django_capture_on_commit_callbacks):
+    c = bearer(api_client, manager)
+    with django_capture_on_commit_callbacks(execute=False):
+        r = c.post(f"/api/projects/{project.id}/exports/", {"name": "v1\r\nX-Evil: 1", "format": "csv"},
+                   format="json")
+    assert r.status_code == 400 and "name" in r.json()
+    assert not ExportJob.objects.exists()
