@@ -33,6 +33,7 @@ Contract of `preannotation_run` (the worker's entry point, one call per broker m
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from datetime import timedelta
 
 from django.conf import settings
@@ -227,6 +228,20 @@ def _claimable(job: PreannotationJob, delivery: str, now) -> bool:
     return job.started_at is not None and job.started_at < now - stale_after()
 
 
+# Ids of jobs this process finished recently, so that the messages of jobs that rode along in one of
+# its batches cost no query. Only DONE/FAILED jobs go in, and those never run again (a re-run is a new job).
+_FINISHED_HERE: OrderedDict[int, None] = OrderedDict()
+_FINISHED_MAX = 10000
+
+
+def _remember_finished(jobs) -> None:
+    for job in jobs:
+        if job.status in (JobStatus.DONE, JobStatus.FAILED):
+            _FINISHED_HERE[job.id] = None
+    while len(_FINISHED_HERE) > _FINISHED_MAX:
+        _FINISHED_HERE.popitem(last=False)
+
+
 def preannotation_claim(*, job_id: int, delivery: str = "", size: int | None = None) -> list[PreannotationJob]:
     """Claim the job `job_id` (if it is free) and more queued jobs of its project, up to `size`.
 
@@ -235,6 +250,8 @@ def preannotation_claim(*, job_id: int, delivery: str = "", size: int | None = N
     """
     size = size or batch_size()
     now = timezone.now()
+    if job_id in _FINISHED_HERE:
+        return []  # this process stored it in an earlier batch: nothing to ask the database
     peek = PreannotationJob.objects.filter(id=job_id).values("status", "claim", "started_at", "article__project_id")
     peek = peek.first()
     if peek is None:
@@ -330,7 +347,9 @@ def preannotation_run(*, job_id: int, delivery: str = "") -> list[PreannotationJ
                     log.exception("storing pre-annotation job %s failed", job.id)
                     stored.append(_attempt_failed(job, single))
         results.update({j.id: j for j in stored})
-    return [results.get(job.id, job) for job in jobs]
+    done = [results.get(job.id, job) for job in jobs]
+    _remember_finished(done)
+    return done
 
 
 def _predict(plugin, texts: list[str], labels: list[str]) -> list[Prediction]:
