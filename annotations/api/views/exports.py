@@ -4,9 +4,11 @@ Every endpoint answers 404 to anyone who is not a member of the project (scoped 
 Offsets are Unicode code points unless `offsets=utf16`; the `X-Offsets` header says which.
 """
 
+import re
 import tempfile
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -58,7 +60,10 @@ EXPORT_PARAMETERS = [
 
 
 def _attachment(response, filename: str, unit: str):
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # The name comes from the user (the export's name): no control characters (a CR/LF would be a
+    # 500, BadHeaderError), no path separators, non-ASCII as filename*= (RFC 6266).
+    filename = re.sub(r'[\x00-\x1f\x7f/\\"]+', "_", filename)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     response["X-Offsets"] = unit
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
