@@ -98,6 +98,47 @@ class ArticlePreannotationMixin:
         return actions
 
 
+class ProjectPreannotationMixin:
+    """On ProjectAdmin: the pre-annotator is chosen from the plug-ins, and editors can train a model."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "preannotator":
+            from django import forms
+
+            from annotations.preannotators.registry import AVAILABLE
+
+            return forms.ChoiceField(choices=[(k, f"{k}: {v}") for k, v in AVAILABLE.items()],
+                                     label="Pre-annotator", initial="builtin",
+                                     help_text='"trained" uses the active trained model; "ml_backend" needs '
+                                               'preannotator_config {"url": ...}.')
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions["train_preannotator_model"] = (train_preannotator_model, "train_preannotator_model",
+                                               train_preannotator_model.short_description)
+        return actions
+
+
+@admin.action(description="Train a pre-annotation model on the approved articles")
+def train_preannotator_model(modeladmin, request, queryset):
+    from django.core.exceptions import ValidationError
+
+    from annotations.services.training import trained_model_request
+
+    for project in queryset:
+        if not user_roles(user=request.user, project=project) & RERUN_ROLES:
+            modeladmin.message_user(request, f"{project}: only editors and managers may train.", messages.WARNING)
+            continue
+        try:
+            model = trained_model_request(project=project, requested_by=request.user)
+        except ValidationError as exc:
+            modeladmin.message_user(request, f"{project}: {'; '.join(exc.messages)}", messages.ERROR)
+            continue
+        modeladmin.message_user(request, f"{project}: training {model} (a worker job; see Trained models).",
+                                messages.SUCCESS)
+
+
 @admin.action(description="Re-run pre-annotation on the selected articles")
 def rerun_preannotation(modeladmin, request, queryset):
     _rerun(modeladmin, request, list(queryset.select_related("project")), "Re-run")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from annotations import models as m
+from annotations.admin.jobs import ProjectPreannotationMixin
 from annotations.admin.scoping import ProjectScopedAdminMixin, ProjectScopedInlineMixin
 
 
@@ -21,7 +22,7 @@ class MembershipInline(ProjectScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(m.Project)
-class ProjectAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class ProjectAdmin(ProjectScopedAdminMixin, ProjectPreannotationMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "annotators_per_article", "assignment_policy", "preannotator", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

@@ -75,4 +75,7 @@ def preannotator_for_project(project, name: str | None = None):
         return get_trained(model.path, f"trained-p{project.id}-v{model.version}")
     if name == "ml_backend":
         return ml_backend_from_config(project.preannotator_config, project_ref=str(project.id))
-    return get_preannotator(name)
+    try:
+        return get_preannotator(name)
+    except ValueError as exc:  # a misconfigured project: a reason to record, not worth retrying
+        raise PreannotatorError(str(exc)) from exc
