@@ -146,12 +146,16 @@ def run_load(host: str, users_data: list[dict], duration: float, think: tuple[fl
     import gevent
     from locust import FastHttpUser, events, task
     from locust.env import Environment
+    from locust.exception import StopUser
 
     pool = list(users_data)
     present: dict[str, set] = {}
     deleted: dict[str, list] = {}
     uncertain: dict[str, list] = {}
     counters = {"conflicts": 0, "errors": 0, "error_samples": []}
+    # Stopping waits for the requests in flight: killing a user mid-request would leave a change
+    # the server made but the client never heard of (or the reverse), which is not a lost write.
+    flags = {"stop": False, "inflight": 0}
 
     class Annotator(FastHttpUser):
         host_ = host
@@ -198,10 +202,16 @@ def run_load(host: str, users_data: list[dict], duration: float, think: tuple[fl
 
         @task
         def edit(self):
-            if len(self.mine) < 4 or (len(self.mine) < 40 and random.random() < 0.5):
-                self.create()
-            else:
-                self.delete()
+            if flags["stop"]:
+                raise StopUser()
+            flags["inflight"] += 1
+            try:
+                if len(self.mine) < 4 or (len(self.mine) < 40 and random.random() < 0.5):
+                    self.create()
+                else:
+                    self.delete()
+            finally:
+                flags["inflight"] -= 1
 
         def create(self):
             for _ in range(20):
@@ -251,8 +261,14 @@ def run_load(host: str, users_data: list[dict], duration: float, think: tuple[fl
     env = Environment(user_classes=[Annotator], events=events)
     runner = env.create_local_runner()
     runner.start(len(users_data), spawn_rate=len(users_data))
-    gevent.spawn_later(duration, runner.quit)
-    runner.greenlet.join()
+    gevent.sleep(duration)
+    flags["stop"] = True
+    drain_deadline = time.monotonic() + 120
+    while flags["inflight"] and time.monotonic() < drain_deadline:
+        gevent.sleep(0.05)
+    runner.quit()
+    if flags["inflight"]:
+        raise SystemExit(f"{flags['inflight']} requests still in flight after 120 s")
 
     state = {"present": {k: sorted(v) for k, v in present.items()}, "deleted": deleted,
              "uncertain": {k: sorted(set(v) | set()) for k, v in uncertain.items()}}
