@@ -36,6 +36,7 @@ import logging
 from collections import OrderedDict
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -315,8 +316,8 @@ def preannotation_run(*, job_id: int, delivery: str = "") -> list[PreannotationJ
     try:
         predictions: list[Prediction | Exception] = _predict(plugin, [job.article.text for job in jobs], labels)
     except Exception as exc:  # slow part above ran with no transaction open
-        if len(jobs) == 1:
-            predictions = [exc]
+        if len(jobs) == 1 or isinstance(exc, SoftTimeLimitExceeded):  # out of time: no one-by-one retry now
+            predictions = [exc] * len(jobs)
         else:  # isolate the failure: one article at a time
             log.warning("batch of %d failed (%s); predicting one at a time", len(jobs), exc)
             predictions = []
