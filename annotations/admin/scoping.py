@@ -10,6 +10,8 @@
 Objects of other projects are simply not in the queryset, so their change pages answer 404.
 """
 
+from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth import get_user_model
 
 from annotations.models import Membership, Role
@@ -66,6 +68,31 @@ def _project_path_of_model(model) -> str | None:
     return None
 
 
+class ScopedAllValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """Like AllValuesFieldListFilter, but the values come from the admin's (scoped) queryset."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = (
+            model_admin.get_queryset(request).exclude(**{f"{field_path}__isnull": True})
+            .order_by(field_path).values_list(field_path, flat=True).distinct()
+        )
+
+
+def _scoped_filter(model, entry):
+    if not isinstance(entry, str):
+        return entry
+    try:
+        fields = get_fields_from_path(model, entry)
+    except Exception:
+        return entry
+    if fields[-1].is_relation:
+        return (entry, admin.RelatedOnlyFieldListFilter)
+    if len(fields) > 1:
+        return (entry, ScopedAllValuesFieldListFilter)
+    return entry
+
+
 class ProjectScopedAdminMixin:
     project_field = "project"
     view_roles: tuple = ALL_ROLES
@@ -84,6 +111,12 @@ class ProjectScopedAdminMixin:
 
     def get_queryset(self, request):
         return self.scope(request, super().get_queryset(request))
+
+    def get_list_filter(self, request):
+        """Sidebar filters offer only values from the scoped queryset: Django's default filters on
+        a foreign key (`project`) or across one (`label__name`) list every row of the other table,
+        which would show other projects' names."""
+        return [_scoped_filter(self.model, f) for f in super().get_list_filter(request)]
 
     # --- permissions --------------------------------------------------------------------------
     def _allowed(self, request, roles, obj=None) -> bool:

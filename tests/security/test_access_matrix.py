@@ -258,3 +258,31 @@ def test_undeclared_filter_parameters_are_ignored_not_applied(api_client, worlds
     everything = api_client.get(url).json()
     probing = api_client.get(url, {"created_by__password__startswith": "pbkdf2", "project__id": 0}).json()
     assert probing == everything
+
+
+ADMIN_OBJECTS = [("article", "article"), ("span", "span"), ("importjob", "import_job"), ("exportjob", "export_job"),
+                 ("webhook", "webhook"), ("assignment", "assignment"), ("project", "project")]
+
+
+def test_admin_is_scoped_too(client, worlds):
+    """A staff member who manages one project sees nothing of another in the admin either."""
+    from django.urls import reverse
+
+    mine, theirs = worlds
+    manager = mine.users["manager"]
+    manager.is_staff = True
+    manager.save(update_fields=["is_staff"])
+    client.force_login(manager)
+    failures = []
+    for model, key in ADMIN_OBJECTS:
+        for view in ("change", "delete", "history"):
+            url = reverse(f"admin:annotations_{model}_{view}", args=[theirs.ids[key]])
+            status = client.get(url).status_code
+            if status not in (302, 403, 404):
+                failures.append(f"{url} -> {status}")
+        changelist = client.get(reverse(f"admin:annotations_{model}_changelist"))
+        if changelist.status_code == 200 and "theirs desk" in changelist.content.decode():
+            failures.append(f"{model} changelist lists another project's rows")
+    assert failures == [], "\n".join(failures)
+    own = client.get(reverse("admin:annotations_article_change", args=[mine.ids["article"]]))
+    assert own.status_code == 200
