@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/newsroom
 
 # Use PostgreSQL for the tests when it answers (CI always has it); SQLite otherwise.
-TEST_DB := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo $(PG_URL))
+# An explicit DATABASE_URL wins.
+TEST_DB := $(or $(DATABASE_URL),$(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo $(PG_URL)))
+TEST_ENV := $(if $(TEST_DB),DATABASE_URL=$(TEST_DB))
 
 .PHONY: run test test-fast install install-dev browser lint demo worker web clean
 
@@ -37,10 +39,10 @@ run: install
 	$(BIN)/python bin/run_dev.py
 
 test: install-dev browser
-	DATABASE_URL=$(TEST_DB) $(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: install-dev
-	DATABASE_URL=$(TEST_DB) $(BIN)/python -m pytest -n 2 -m "not browser and not worker"
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 -m "not browser and not worker"
 
 lint: install-dev
 	$(BIN)/ruff check .
