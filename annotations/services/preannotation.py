@@ -165,7 +165,10 @@ def preannotation_job_enqueue(*, job_id: int, countdown: float | None = None) ->
     from annotations.tasks import preannotate_article
 
     try:
-        preannotate_article.apply_async((job_id,), countdown=countdown)
+        if countdown is None:
+            preannotate_article.delay(job_id)
+        else:
+            preannotate_article.apply_async((job_id,), countdown=countdown)
     except Exception:  # broker unreachable: leave the job queued for the sweeper
         log.warning("could not enqueue pre-annotation job %s; it stays queued", job_id, exc_info=True)
         return False
