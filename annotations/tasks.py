@@ -36,6 +36,8 @@ def sweep_preannotation_jobs() -> dict:
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
+    soft_time_limit=3000,  # below the Redis visibility timeout (3600 s), or the message would be handed out twice
+    time_limit=3300,
 )
 def train_preannotator(self, model_id: int) -> None:
     """Train, evaluate and maybe activate a project model (services.training)."""

@@ -122,6 +122,12 @@ def trained_model_train(*, model_id: int) -> TrainedModel | None:
         model = TrainedModel.objects.select_for_update().select_related("project").filter(id=model_id).first()
         if model is None or model.status in (JobStatus.DONE, JobStatus.FAILED):
             return model
+        if model.status == JobStatus.RUNNING:  # redelivered: the run that started it died or ran out of time
+            TrainedModel.objects.filter(id=model.id).update(
+                status=JobStatus.FAILED, finished_at=timezone.now(),
+                error="Training was interrupted (worker lost or time limit); request a new run.")
+            model.refresh_from_db()
+            return model
         model.status = JobStatus.RUNNING
         model.save(update_fields=["status"])
     project = model.project

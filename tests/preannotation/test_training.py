@@ -132,3 +132,13 @@ def test_training_refused_without_enough_approved_articles(project, editor):
     with pytest.raises(ValidationError, match="at least 5 approved articles"):
         training.trained_model_request(project=project, requested_by=editor)
     assert not TrainedModel.objects.exists()
+
+
+def test_a_redelivered_training_run_is_failed_not_looped(project, editor):
+    from annotations.models import TrainedModel
+
+    model = TrainedModel.objects.create(project=project, version=1, status=JobStatus.RUNNING)
+    again = training.trained_model_train(model_id=model.id)
+    assert again.status == JobStatus.FAILED and "interrupted" in again.error
+    project.refresh_from_db()
+    assert project.active_model_id is None
