@@ -3,6 +3,14 @@ import pytest
 from annotations.models import Role
 from tests.support.factories import UserFactory, make_project
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 costs about a second per user on this machine; tests need no slow hash."""
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
 
 @pytest.fixture
 def manager(db):
