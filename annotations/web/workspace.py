@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from annotations.models import Assignment
 from annotations.selectors.layers import assignment_get_for_page, layer_payload, queue_for_user
+from annotations.selectors.review import return_comment_for_assignment
 from annotations.services.workflow import assignment_next
 
 
@@ -61,7 +62,8 @@ def annotate(request, assignment_id: int):
         request,
         "annotations/workspace/annotate.html",
         _context(request, title=title, assignment=assignment, article=assignment.article, layer=payload,
-                 read_only=payload["read_only"], labels=payload["labels"]),
+                 read_only=payload["read_only"], labels=payload["labels"],
+                 return_review=return_comment_for_assignment(assignment=assignment)),
     )
 
 
