@@ -28,7 +28,7 @@ class Span(models.Model):
     assignment = models.ForeignKey(
         "annotations.Assignment", null=True, blank=True, on_delete=models.CASCADE, related_name="spans"
     )
-    label = models.ForeignKey("annotations.LabelType", on_delete=models.PROTECT, related_name="spans")
+    label = models.ForeignKey("annotations.LabelType", on_delete=models.RESTRICT, related_name="spans")
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.TextField(help_text="The quoted text, text[start:end] of the article when saved.")
@@ -84,7 +84,7 @@ class Relation(models.Model):
     assignment = models.ForeignKey(
         "annotations.Assignment", null=True, blank=True, on_delete=models.CASCADE, related_name="relations"
     )
-    type = models.ForeignKey("annotations.RelationType", on_delete=models.PROTECT, related_name="relations")
+    type = models.ForeignKey("annotations.RelationType", on_delete=models.RESTRICT, related_name="relations")
     from_span = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="outgoing")
     to_span = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="incoming")
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.HUMAN)
