@@ -19,9 +19,11 @@ from annotations.services.preannotation import preannotation_jobs_sweep, preanno
     reject_on_worker_lost=True,
     ignore_result=True,
 )
-def preannotate_article(self, job_id: int) -> int:
-    """Pre-annotate the job's article, batched with other queued jobs of its project."""
-    return len(preannotation_run(job_id=int(job_id), delivery=self.request.id or ""))
+def preannotate_article(self, job_id: int, more: list[int] | None = None) -> int:
+    """Pre-annotate the job's article and the rest of its batch (`more`), with other queued jobs of
+    its project if the batch has room."""
+    more_ids = [int(i) for i in (more or [])]
+    return len(preannotation_run(job_id=int(job_id), delivery=self.request.id or "", more=more_ids))
 
 
 @shared_task(name="annotations.sweep_preannotation_jobs", ignore_result=True)

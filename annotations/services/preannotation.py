@@ -143,15 +143,27 @@ def preannotation_rerun(*, articles, requested_by=None) -> list[PreannotationJob
 
 
 def preannotation_jobs_enqueue(*, job_ids: list[int], countdown: float | None = None) -> list[int]:
-    """Publish many jobs over one broker connection. Jobs not sent stay queued for the sweeper."""
+    """Publish many jobs over one broker connection, one message per batch of the same project.
+
+    A message names its head job and the rest of its batch, so a worker claims that batch together
+    (publishing costs about half a millisecond a message: one per job was most of a bulk import's
+    time). Jobs not sent stay queued for the sweeper.
+    """
     from annotations.tasks import preannotate_article
 
+    by_project: dict[int, list[int]] = {}
+    for job_id, project_id in (
+        PreannotationJob.objects.filter(id__in=job_ids).order_by("id").values_list("id", "article__project_id")
+    ):
+        by_project.setdefault(project_id, []).append(job_id)
+    size = batch_size()
+    chunks = [ids[i : i + size] for ids in by_project.values() for i in range(0, len(ids), size)]
     sent: list[int] = []
     try:
         with preannotate_article.app.producer_or_acquire() as producer:
-            for job_id in job_ids:
-                preannotate_article.apply_async((job_id,), producer=producer, countdown=countdown)
-                sent.append(job_id)
+            for chunk in chunks:
+                preannotate_article.apply_async((chunk[0], chunk[1:]), producer=producer, countdown=countdown)
+                sent.extend(chunk)
     except Exception:
         log.warning("broker unreachable after %d of %d jobs; the rest stay queued", len(sent), len(job_ids),
                     exc_info=True)
@@ -246,8 +258,11 @@ def _remember_finished(jobs) -> None:
         _FINISHED_HERE.popitem(last=False)
 
 
-def preannotation_claim(*, job_id: int, delivery: str = "", size: int | None = None) -> list[PreannotationJob]:
-    """Claim the job `job_id` (if it is free) and more queued jobs of its project, up to `size`.
+def preannotation_claim(
+    *, job_id: int, delivery: str = "", size: int | None = None, more: list[int] | tuple = ()
+) -> list[PreannotationJob]:
+    """Claim the job `job_id` (if it is free) and more queued jobs of its project, up to `size`:
+    first those named in `more` (the rest of the message's batch), then any others.
 
     A delivery whose job is already done, or running under another delivery, costs one query and
     claims nothing: that job's batch is being (or was) handled elsewhere.
@@ -276,6 +291,12 @@ def preannotation_claim(*, job_id: int, delivery: str = "", size: int | None = N
             claimed += list(
                 locked.filter(status=JobStatus.RUNNING, claim=delivery).exclude(id=job_id).order_by("id")[:size]
             )
+        if len(claimed) < size and more:
+            claimed += list(
+                locked.filter(status=JobStatus.QUEUED, article__project_id=project_id, id__in=list(more))
+                .exclude(id__in=[j.id for j in claimed])
+                .order_by("id")[: size - len(claimed)]
+            )
         if len(claimed) < size:
             claimed += list(
                 locked.filter(status=JobStatus.QUEUED, article__project_id=project_id)
@@ -302,9 +323,15 @@ def preannotation_claim(*, job_id: int, delivery: str = "", size: int | None = N
     return ready
 
 
-def preannotation_run(*, job_id: int, delivery: str = "") -> list[PreannotationJob]:
-    """Run the job `job_id` and whatever else this delivery claims (called by the worker)."""
-    jobs = preannotation_claim(job_id=job_id, delivery=delivery)
+def preannotation_run(*, job_id: int, delivery: str = "", more: list[int] | tuple = ()) -> list[PreannotationJob]:
+    """Run the job `job_id`, the rest of its batch (`more`) and whatever else this delivery claims
+    (called by the worker). If the head was taken elsewhere, the next job of the batch leads."""
+    candidates = [job_id, *more]
+    jobs: list[PreannotationJob] = []
+    for i, head in enumerate(candidates):
+        jobs = preannotation_claim(job_id=head, delivery=delivery, more=candidates[i + 1 :])
+        if jobs:
+            break
     if not jobs:
         return []
     project = jobs[0].article.project

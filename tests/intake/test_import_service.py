@@ -34,7 +34,7 @@ def sent(monkeypatch):
 
     monkeypatch.setattr("annotations.tasks.preannotate_article.app.producer_or_acquire", lambda: Producer())
     monkeypatch.setattr("annotations.tasks.preannotate_article.apply_async",
-                        lambda args, **kw: calls.append(args[0]))
+                        lambda args, **kw: calls.extend([args[0], *(args[1] if len(args) > 1 else [])]))
     monkeypatch.setattr("annotations.tasks.preannotate_article.delay", lambda job_id: calls.append(job_id))
     return calls
 
