@@ -50,6 +50,26 @@ def parse_date(value: str) -> date | None:
         return None
 
 
+def dateline_end(text: str) -> int:
+    """Where the article proper starts after a leading wire dateline ("PARIS, March 3 (AFP) - "),
+    possibly under a date line; 0 when there is none. Offsets are code points into `text`."""
+    pos = 0
+    for _ in range(2):
+        while pos < len(text) and text[pos] in " \t\n":
+            pos += 1
+        line_end = text.find("\n", pos)
+        line = text[pos : line_end if line_end != -1 else len(text)]
+        if m := _DATELINE.match(line):
+            end = pos + m.end()
+            while end < len(text) and text[end] in " \t":
+                end += 1
+            return end
+        if line_end == -1 or not (len(line.strip()) <= 40 and parse_date(line)):
+            return 0
+        pos = line_end + 1  # a date line: the dateline may follow on the next line
+    return 0
+
+
 def parse_wire_header(text: str) -> dict:
     """Metadata recognised at the top of `text`: published_at (ISO str), outlet, dateline."""
     found: dict = {}

@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterable
 from dataclasses import replace
 
+from annotations.intake.wire import dateline_end
+
 from .base import PreannotatorError, Prediction, SuggestedRelation, SuggestedSpan
 from .rules import (
     CLAIM_THRESHOLD,
@@ -141,7 +143,30 @@ def _run(nlp, texts: list[str], annotate, batch_size: int, limit: int) -> list[t
     for (i, off, _), doc in zip(pieces, docs, strict=True):
         spans, rels = annotate(doc)
         parts[i].append((off, spans, rels))
-    return [_shift(p) for p in parts]
+    return [_without_dateline(texts[i], *_shift(p)) for i, p in enumerate(parts)]
+
+
+def _without_dateline(
+    text: str, spans: list[SuggestedSpan], relations: list[SuggestedRelation]
+) -> tuple[list[SuggestedSpan], list[SuggestedRelation]]:
+    """A wire dateline ("GENEVA, March 14 (Reuters) - ") is metadata, not part of any claim:
+    spans reaching into it start after it, spans inside it go (with their links)."""
+    cut = dateline_end(text)
+    if not cut:
+        return spans, relations
+    kept: list[SuggestedSpan] = []
+    index: dict[int, int] = {}
+    for i, s in enumerate(spans):
+        if s.end <= cut:
+            continue
+        index[i] = len(kept)
+        kept.append(s if s.start >= cut else replace(s, start=cut))
+    links = [
+        replace(r, from_index=index[r.from_index], to_index=index[r.to_index])
+        for r in relations
+        if r.from_index in index and r.to_index in index
+    ]
+    return kept, links
 
 
 def _wanted(labels: Iterable[str]) -> tuple[str, ...]:

@@ -65,7 +65,7 @@ from .gazetteer import (
     UNNAMED_HEADS,
 )
 
-RULES_VERSION = "1.0"
+RULES_VERSION = "1.1"  # 1.1: wire datelines stay out of CLAIM spans
 
 
 def _wordset(block: str) -> frozenset[str]:

