@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 admin.site.site_header = "Newsroom annotations"
 admin.site.site_title = "Newsroom annotations"
@@ -14,6 +16,7 @@ login_view = auth_views.LoginView.as_view(
 )
 
 urlpatterns = [
+    path("favicon.ico", RedirectView.as_view(url=static("annotations/favicon.svg"), permanent=True)),
     path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
