@@ -42,6 +42,20 @@ OPEN_FOR_ANNOTATION = [
 OPEN_ASSIGNMENT = [AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED]
 REVIEWABLE = [ArticleStatus.SUBMITTED, ArticleStatus.IN_REVIEW]
 
+# The article life cycle: the only status changes article_status_set makes. Pre-annotation moves
+# new articles to pre-annotated / pre-annotation failed on its own (a guarded UPDATE in
+# services/preannotation.py); everything after that goes through here.
+ARTICLE_TRANSITIONS: dict[str, frozenset[str]] = {
+    ArticleStatus.NEW: frozenset({ArticleStatus.IN_ANNOTATION}),
+    ArticleStatus.PREANNOTATED: frozenset({ArticleStatus.IN_ANNOTATION}),
+    ArticleStatus.PREANNOTATION_FAILED: frozenset({ArticleStatus.IN_ANNOTATION}),
+    ArticleStatus.IN_ANNOTATION: frozenset({ArticleStatus.SUBMITTED}),
+    ArticleStatus.SUBMITTED: frozenset({ArticleStatus.IN_REVIEW, ArticleStatus.APPROVED, ArticleStatus.RETURNED}),
+    ArticleStatus.IN_REVIEW: frozenset({ArticleStatus.APPROVED, ArticleStatus.RETURNED}),
+    ArticleStatus.RETURNED: frozenset({ArticleStatus.SUBMITTED}),
+    ArticleStatus.APPROVED: frozenset(),
+}
+
 REVIEW_ROLES = (Role.REVIEWER, Role.MANAGER)
 ASSIGN_ROLES = (Role.EDITOR, Role.MANAGER)
 
@@ -53,9 +67,16 @@ def check_role(*, user, project: Project, roles, what: str) -> None:
 
 
 def article_status_set(*, article: Article, status: str, actor=None, comment: str = "") -> Article:
-    """Change the status, record it in the history and bump the version. Call inside a transaction."""
+    """Change the status, record it in the history and bump the version. Call inside a transaction,
+    holding the article's row lock. Only the moves in ARTICLE_TRANSITIONS are allowed; any other
+    raises ValidationError and changes nothing."""
     if article.status == status:
         return article
+    if status not in ARTICLE_TRANSITIONS.get(article.status, ()):
+        raise ValidationError(
+            f"An article that is {article.get_status_display().lower()} cannot become "
+            f"{ArticleStatus(status).label.lower()}."
+        )
     before = article.status
     article.status = status
     article.status_changed_at = timezone.now()

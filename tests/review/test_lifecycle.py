@@ -99,3 +99,29 @@ def test_two_annotators_article_is_submitted_only_when_both_are_in(project, anno
     assignment_submit(assignment=b, user=annotator2)
     article.refresh_from_db()
     assert article.status == ArticleStatus.SUBMITTED
+
+
+def test_status_changes_follow_the_life_cycle(project, annotator, reviewer):
+    """article_status_set refuses a jump the life cycle does not have (approved -> in annotation,
+    new -> approved), changes nothing, and records nothing."""
+    from annotations.services.workflow import ARTICLE_TRANSITIONS, article_status_set
+    from tests.support.factories import make_article
+
+    approved, _ = annotate_and_submit(project, {annotator: [("CLAIM", 0, 12)]})
+    review_approve(article=approved, user=reviewer)
+    approved.refresh_from_db()
+    with pytest.raises(ValidationError, match="cannot become in annotation"):
+        article_status_set(article=approved, status=ArticleStatus.IN_ANNOTATION, actor=reviewer)
+    approved.refresh_from_db()
+    assert approved.status == ArticleStatus.APPROVED
+
+    article = make_article(project, text="The minister said prices rose by 4 percent.")
+    events = ArticleEvent.objects.filter(article=article).count()
+    with pytest.raises(ValidationError, match="cannot become approved"):
+        article_status_set(article=article, status=ArticleStatus.APPROVED, actor=reviewer)
+    article.refresh_from_db()
+    assert article.status == ArticleStatus.NEW
+    assert ArticleEvent.objects.filter(article=article).count() == events
+    # every status has a row, and approved is final
+    assert set(ARTICLE_TRANSITIONS) == set(ArticleStatus.values)
+    assert ARTICLE_TRANSITIONS[ArticleStatus.APPROVED] == frozenset()
