@@ -7,6 +7,7 @@ the services in annotations.services.intake and annotations.services.articles.
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -70,6 +71,8 @@ class ArticleChangeForm(forms.ModelForm):
     """The change form; `expected_version` makes a text edit on a stale page a form error, not a loss."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    url = forms.URLField(required=False, max_length=1000, label="URL", assume_scheme="https",
+                         widget=AdminURLFieldWidget)
 
     class Meta:
         model = Article

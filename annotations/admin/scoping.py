@@ -13,6 +13,7 @@ Objects of other projects are simply not in the queryset, so their change pages 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth import get_user_model
+from django.db import models
 
 from annotations.models import Membership, Role
 from annotations.selectors.projects import project_list_for_user
@@ -95,6 +96,8 @@ def _scoped_filter(model, entry):
 
 class ProjectScopedAdminMixin:
     project_field = "project"
+    # Django 6 makes https the scheme a URL without one gets; say so now (and silence the warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     view_roles: tuple = ALL_ROLES
     change_roles: tuple = MANAGER
     add_roles: tuple | None = None

@@ -1,7 +1,16 @@
+"""Webhooks in the admin. The secret never appears in a form or a page reached by GET: it is shown
+once, in the answer to the POST that created or rotated it (as the API does on creation)."""
+
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminURLFieldWidget
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.response import TemplateResponse
 
 from annotations import models as m
 from annotations.admin.scoping import ProjectScopedAdminMixin, ProjectScopedInlineMixin
+from annotations.services import webhooks as webhook_services
 
 
 class WebhookDeliveryInline(ProjectScopedInlineMixin, admin.TabularInline):
@@ -12,10 +21,57 @@ class WebhookDeliveryInline(ProjectScopedInlineMixin, admin.TabularInline):
     can_delete = False
 
 
+class WebhookForm(forms.ModelForm):
+    url = forms.URLField(max_length=1000, assume_scheme="https", label="URL", widget=AdminURLFieldWidget)
+
+    class Meta:
+        model = m.Webhook
+        fields = ["project", "url", "events", "active"]
+        help_texts = {"events": "A JSON list, from: " + ", ".join(webhook_services.EVENTS)}
+
+    def clean_events(self):
+        try:
+            return webhook_services.webhook_events_clean(self.cleaned_data.get("events"))
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict.get("events", exc.messages)) from exc
+
+
+def _secrets_page(request, admin_site, hooks_and_secrets, title):
+    context = {**admin_site.each_context(request), "title": title, "hooks": hooks_and_secrets,
+               "opts": m.Webhook._meta}
+    response = TemplateResponse(request, "admin/annotations/webhook/secret.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @admin.register(m.Webhook)
 class WebhookAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["url", "project", "active", "created_at"]
+    form = WebhookForm
+    list_display = ["url", "project", "events", "active", "created_at"]
     inlines = [WebhookDeliveryInline]
+    actions = ["rotate_secret"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            webhook_services.webhook_update(webhook=obj, url=obj.url, events=obj.events, active=obj.active)
+            return
+        created = webhook_services.webhook_create(project=obj.project, url=obj.url, events=obj.events,
+                                                  active=obj.active)
+        obj.pk, obj.secret, obj.created_at = created.pk, created.secret, created.created_at
+        request._webhook_secret_once = created.secret
+
+    def response_add(self, request, obj, post_url_continue=None):
+        secret = getattr(request, "_webhook_secret_once", None)
+        if secret is None:
+            return super().response_add(request, obj, post_url_continue)
+        return _secrets_page(request, self.admin_site, [(obj, secret)], "Webhook created: copy its secret now")
+
+    @admin.action(description="Rotate the signing secret of the selected webhooks", permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        hooks = list(self.scope(request, queryset, self.change_roles))
+        with transaction.atomic():
+            rotated = [(hook, webhook_services.webhook_secret_rotate(webhook=hook)) for hook in hooks]
+        return _secrets_page(request, self.admin_site, rotated, "New webhook secrets: copy them now")
 
 
 @admin.register(m.WebhookDelivery)

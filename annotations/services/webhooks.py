@@ -58,7 +58,7 @@ def webhook_verify(*, secret: str, timestamp: str, body: bytes, signature: str, 
     return hmac.compare_digest(webhook_sign(secret=secret, timestamp=timestamp, body=body), signature or "")
 
 
-def _clean_events(events) -> list[str]:
+def webhook_events_clean(events) -> list[str]:
     if not isinstance(events, (list, tuple)) or not events:
         raise ValidationError({"events": f"events must be a non-empty list of: {', '.join(EVENTS)}"})
     unknown = [e for e in events if e not in EVENTS]
@@ -82,16 +82,23 @@ def webhook_create(*, project: Project, url: str, events, secret: str = "", acti
     The address is checked when sending (DNS can change), not here, so a hook is never trusted
     because it resolved to a public address once."""
     return Webhook.objects.create(
-        project=project, url=_clean_url(url), events=_clean_events(events),
+        project=project, url=_clean_url(url), events=webhook_events_clean(events),
         secret=secret or secrets.token_urlsafe(32), active=active,
     )
+
+
+def webhook_secret_rotate(*, webhook: Webhook) -> str:
+    """Give the hook a new secret and return it (shown once; deliveries from now on use it)."""
+    webhook.secret = secrets.token_urlsafe(32)
+    webhook.save(update_fields=["secret"])
+    return webhook.secret
 
 
 def webhook_update(*, webhook: Webhook, **fields) -> Webhook:
     if "url" in fields:
         webhook.url = _clean_url(fields["url"])
     if "events" in fields:
-        webhook.events = _clean_events(fields["events"])
+        webhook.events = webhook_events_clean(fields["events"])
     if "active" in fields:
         webhook.active = bool(fields["active"])
     webhook.save()

@@ -240,3 +240,46 @@ def test_delivery_log_and_dataset_versions_are_read_only_in_the_admin(client, pr
     assert client.post(f"/admin/annotations/webhookdelivery/{d.id}/change/", {"status": "failed"}).status_code == 403
     d.refresh_from_db()
     assert d.status == "delivered"
+
+
+INLINE = {"deliveries-TOTAL_FORMS": "0", "deliveries-INITIAL_FORMS": "0"}  # the delivery log's formset
+
+
+def test_admin_shows_the_secret_once_on_the_post_and_never_in_a_form(client, project, django_user_model):
+    admin = django_user_model.objects.create_superuser("boss3", "boss3@example.org", "pass-word-123")
+    client.force_login(admin)
+    add = client.get("/admin/annotations/webhook/add/")
+    assert add.status_code == 200 and b'name="secret"' not in add.content
+    bad = client.post("/admin/annotations/webhook/add/", {
+        "project": project.id, "url": "https://example.org/hook",
+        "events": '["article.nope"]', "active": "on", **INLINE})
+    assert bad.status_code == 200 and b"unknown events" in bad.content
+    assert not Webhook.objects.exists()
+
+    created = client.post("/admin/annotations/webhook/add/", {
+        "project": project.id, "url": "https://example.org/hook",
+        "events": '["article.approved"]', "active": "on", **INLINE})
+    hook = Webhook.objects.get()
+    assert created.status_code == 200 and "no-store" in created["Cache-Control"]
+    assert len(hook.secret) >= 32 and hook.secret.encode() in created.content
+    change = client.get(f"/admin/annotations/webhook/{hook.id}/change/")
+    assert change.status_code == 200 and hook.secret.encode() not in change.content
+    assert hook.secret.encode() not in client.get("/admin/annotations/webhook/").content
+
+    old = hook.secret
+    rotated = client.post("/admin/annotations/webhook/", {"action": "rotate_secret", "_selected_action": [hook.id]})
+    hook.refresh_from_db()
+    assert rotated.status_code == 200 and hook.secret != old and hook.secret.encode() in rotated.content
+
+
+def test_only_managers_rotate_webhook_secrets_in_the_admin(client, project, editor):
+    from annotations.services.webhooks import webhook_create as create
+
+    hook = create(project=project, url="https://example.org/h", events=["export.ready"])
+    editor.is_staff = True
+    editor.save()
+    client.force_login(editor)
+    client.post("/admin/annotations/webhook/", {"action": "rotate_secret", "_selected_action": [hook.id]})
+    old = hook.secret
+    hook.refresh_from_db()
+    assert hook.secret == old
