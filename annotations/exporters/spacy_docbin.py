@@ -74,6 +74,7 @@ class DocBinWriter:
     """Write a DocBin-compatible .spacy file with bounded memory (see the module docstring)."""
 
     def __init__(self, attrs=ATTRS):
+        import numpy
         from spacy.attrs import ORTH as _ORTH
         from spacy.attrs import SPACY, intify_attr
 
@@ -84,6 +85,7 @@ class DocBinWriter:
         self._tmp = {k: tempfile.TemporaryFile() for k in ("tokens", "spaces", "spans", "user")}  # noqa: SIM115
         self.lengths = array("i")
         self.strings: set[str] = set()
+        self._known = numpy.zeros(0, dtype="uint64")  # sorted ORTH hashes whose strings are in self.strings
         self.count = 0
 
     def add_batch(self, b: Batch) -> None:
@@ -96,21 +98,28 @@ class DocBinWriter:
         tokens = numpy.zeros((n, 4), dtype="uint64")  # ORTH, ENT_IOB, ENT_TYPE, SENT_START (attr id order)
         tokens[:, 0] = b.orth
         tokens[:, 1] = IOB_O
-        for _d, first, last, span in b.ents:
-            tokens[first, 1] = IOB_B
-            tokens[first + 1:last, 1] = IOB_I
-            tokens[first:last, 2] = strings.add(span["label"])
+        if b.ents:
+            hashes: dict[str, int] = {}
+            label_hash = numpy.array([hashes.get(e[3]["label"]) or hashes.setdefault(e[3]["label"],
+                                      strings.add(e[3]["label"])) for e in b.ents], dtype="uint64")
+            widths = b.ent_last - b.ent_first
+            inside = (numpy.repeat(b.ent_first - (numpy.cumsum(widths) - widths), widths)
+                      + numpy.arange(int(widths.sum())))
+            tokens[inside, 1] = IOB_I
+            tokens[inside, 2] = numpy.repeat(label_hash, widths)
+            tokens[b.ent_first, 1] = IOB_B
         tokens[:, 3] = numpy.where(b.sent_start, numpy.uint64(1), numpy.uint64(2**64 - 1))  # -1: not a start
         self._tmp["tokens"].write(tokens.tobytes("C"))
         self._tmp["spaces"].write(b.spacy.tobytes("C"))
         self.lengths.extend(numpy.diff(b.token_offsets).tolist())
-        self.strings.update(strings[int(h)] for h in numpy.unique(b.orth))
+        self._add_token_strings(b)
         groups: list[dict[str, list]] = [{} for _ in b.articles]
-        starts, ends = b.starts, b.ends
+        starts, ends = b.starts.tolist(), b.ends.tolist()
+        t0s, c0s = b.token_offsets.tolist(), b.text_offsets.tolist()
         for d, first, last, span in b.spans:
-            t0, c0 = int(b.token_offsets[d]), int(b.text_offsets[d])
+            t0, c0 = t0s[d], c0s[d]
             groups[d].setdefault(span["label"], []).append(
-                (span["id"], first - t0, last - t0, int(starts[first]) - c0, int(ends[last - 1]) - c0))
+                (span["id"], first - t0, last - t0, starts[first] - c0, ends[last - 1] - c0))
         for article, doc_groups in zip(b.articles, groups, strict=True):
             for label, items in doc_groups.items():
                 self.strings.add(label)
@@ -120,6 +129,22 @@ class DocBinWriter:
                          "relations": [[str(r["from"]), str(r["to"]), r["type"]] for r in article["relations"]]}
             self._tmp["user"].write(pack(pack(user_data)))
             self.count += 1
+
+    def _add_token_strings(self, b: Batch) -> None:
+        """The strings of the batch's ORTH hashes not seen before (read from the text: a token's
+        ORTH is its text, and cached tokens never went through this process's vocabulary)."""
+        import numpy
+
+        from annotations.exporters.tokenize import in_sorted
+
+        unseen = numpy.flatnonzero(~in_sorted(b.orth, self._known))
+        if not len(unseen):
+            return
+        hashes, first = numpy.unique(b.orth[unseen], return_index=True)
+        joined, starts, ends = b.joined, b.starts, b.ends
+        for i in unseen[first].tolist():
+            self.strings.add(joined[starts[i]:ends[i]])
+        self._known = numpy.union1d(self._known, hashes)
 
     def _copy(self, name: str, sink) -> None:
         f = self._tmp[name]
@@ -177,11 +202,14 @@ class DocBinWriter:
             f.close()
 
 
-def write(articles: Iterable[dict], out: BinaryIO) -> int:
-    """Write the .spacy file for `articles` to `out`; return the number of docs."""
+def write(articles: Iterable[dict], out: BinaryIO, *, on_tokens=None) -> int:
+    """Write the .spacy file for `articles` to `out`; return the number of docs.
+    `on_tokens(batch.fresh)`, if given, receives the token blobs of the texts tokenised here."""
     writer = DocBinWriter()
     try:
-        for batch in batches(articles):
+        for batch in batches(articles, keep_tokens=on_tokens is not None):
+            if on_tokens is not None and batch.fresh:
+                on_tokens(batch.fresh)
             writer.add_batch(batch)
         count = writer.count
         writer.finish(out)

@@ -11,17 +11,27 @@ After tokenisation everything works on numpy arrays for a whole batch of documen
   alignment_mode="expand"); for `doc.ents` and BIO tags the spans are first made
   non-overlapping (annotations.text.offsets.non_overlapping: longest first at each start) and a
   span whose widened tokens would overlap the previous one is dropped.
+
+Token cache: what the formats need of a tokenised text (token lengths, whitespace flags, sentence
+starts, ORTH hashes) fits in a small blob (`encode_tokens`). An article dict may carry such a blob
+as "tokens" (the selector only passes one stored for the same text hash and `tokenizer_id()`);
+it is used instead of the tokenizer if it covers exactly the text, otherwise the text is
+tokenised. `batches(..., keep_tokens=True)` returns the blobs of the texts it tokenised, for
+the caller to store.
 """
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
-from annotations.text.offsets import non_overlapping
-
 BATCH_SIZE = 128
+CACHE_FORMAT = 1  # bump when the blob layout or what is derived from the tokenizer changes
+SPACE, SPACY_FLAG, SENT = 1, 2, 4  # token flags in a blob
+_HEAD = struct.Struct("<BI")  # format, number of tokens
 
 
 @lru_cache(maxsize=1)
@@ -29,6 +39,15 @@ def nlp():
     import spacy
 
     return spacy.blank("en")
+
+
+@lru_cache(maxsize=1)
+def tokenizer_id() -> str:
+    """Names the tokenizer (and blob layout) a cached blob was made with: another spaCy version
+    may split differently, so its blobs are not used."""
+    import spacy
+
+    return f"spacy-{spacy.__version__}-en/{CACHE_FORMAT}"
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +63,8 @@ def in_sorted(values, sorted_set):
     """numpy.isin for a small sorted array, by binary search."""
     import numpy
 
+    if len(sorted_set) == 0:
+        return numpy.zeros(len(values), dtype=bool)
     pos = numpy.minimum(numpy.searchsorted(sorted_set, values), len(sorted_set) - 1)
     return sorted_set[pos] == values
 
@@ -77,12 +98,70 @@ def sentence_starts(is_punct, in_punct_chars, doc_starts=None):
     return starts
 
 
+# --- per-document token arrays: (lengths uint32, flags uint8, orth uint64) ------------------------
+
+def encode_tokens(lengths, flags, orth) -> bytes:
+    """The cache blob of one document's tokens."""
+    import numpy
+
+    head = _HEAD.pack(CACHE_FORMAT, len(lengths))
+    body = (numpy.ascontiguousarray(lengths, dtype="<u4").tobytes() + numpy.ascontiguousarray(flags, "u1").tobytes()
+            + numpy.ascontiguousarray(orth, dtype="<u8").tobytes())
+    return head + zlib.compress(body, 1)
+
+
+def decode_tokens(blob: bytes, text_length: int):
+    """(lengths, flags, orth) from a blob, or None if it is not a blob of this format for a text of
+    `text_length` code points (the tokens and their trailing spaces must cover the text exactly)."""
+    import numpy
+
+    try:
+        version, n = _HEAD.unpack_from(blob)
+        if version != CACHE_FORMAT:
+            return None
+        raw = zlib.decompress(memoryview(blob)[_HEAD.size:])
+    except (struct.error, zlib.error, TypeError):
+        return None
+    if len(raw) != 13 * n:
+        return None
+    lengths = numpy.frombuffer(raw, dtype="<u4", count=n)
+    flags = numpy.frombuffer(raw, dtype="u1", count=n, offset=4 * n)
+    orth = numpy.frombuffer(raw, dtype="<u8", count=n, offset=5 * n)
+    if int(lengths.sum(dtype="int64")) + int(numpy.count_nonzero(flags & SPACY_FLAG)) != text_length:
+        return None
+    return lengths, flags, orth
+
+
+def _tokenise(texts: list[str]) -> list[tuple]:
+    """spaCy's tokens of `texts` as per-document (lengths, flags, orth), sentence starts included."""
+    import numpy
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, ORTH, SPACY
+
+    docs = list(nlp().tokenizer.pipe(texts, batch_size=BATCH_SIZE))
+    arrays = [doc.to_array([IDX, SPACY, ORTH, IS_SPACE, IS_PUNCT]) for doc in docs]
+    counts = numpy.array([len(a) for a in arrays], dtype="int64")
+    offsets = numpy.zeros(len(docs) + 1, dtype="int64")
+    numpy.cumsum(counts, out=offsets[1:])
+    text_offsets = numpy.zeros(len(docs) + 1, dtype="int64")
+    numpy.cumsum([len(t) for t in texts], out=text_offsets[1:])
+    arr = numpy.concatenate(arrays) if arrays else numpy.zeros((0, 5), dtype="uint64")
+    starts = arr[:, 0].astype("int64") + numpy.repeat(text_offsets[:-1], counts)
+    spacy = arr[:, 1].astype(bool)
+    # a token ends where the next one starts, less its trailing space (the tokens cover the text)
+    ends = numpy.append(starts[1:], text_offsets[-1]) - spacy
+    orth = arr[:, 2]
+    sent = sentence_starts(arr[:, 4].astype(bool), in_sorted(orth, _punct_hashes()), offsets[:-1][counts > 0])
+    flags = (arr[:, 3].astype("uint8") * SPACE) | (spacy.astype("uint8") * SPACY_FLAG) | (sent.astype("uint8") * SENT)
+    lengths = (ends - starts).astype("uint32")
+    bounds = offsets.tolist()
+    return [(lengths[lo:hi], flags[lo:hi], orth[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 @dataclass
 class Batch:
     """Arrays for a batch of tokenised articles, concatenated (token and character offsets global)."""
 
     articles: list
-    docs: list
     texts: list
     text_offsets: object  # int64 [n_docs + 1]: where each text starts in the joined texts
     token_offsets: object  # int64 [n_docs + 1]: where each doc's tokens start
@@ -94,64 +173,105 @@ class Batch:
     sent_start: object  # bool
     ents: list  # [(doc index, first token, last token, span)] global tokens, non-overlapping per doc
     spans: list  # [(doc index, first token, last token, span)] every span, widened to tokens
+    ent_first: object = None  # int64 arrays of the ents' tokens (as in `ents`)
+    ent_last: object = None
+    fresh: list = field(default_factory=list)  # [(article, blob)] tokenised here (keep_tokens=True)
+
+    @property
+    def joined(self) -> str:
+        return "".join(self.texts)
 
 
-def _analyse(articles: list[dict], docs: list) -> Batch:
+def _widen(articles: list[dict], text_offsets, starts, ends):
+    """Every span widened to tokens, and the non-overlapping choice for doc.ents / BIO tags."""
     import numpy
-    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, ORTH, SPACY
+
+    refs, lo, hi = [], [], []
+    for off, article in zip(text_offsets.tolist(), articles):  # noqa: B905 - text_offsets has one more
+        for s in article["spans"]:
+            refs.append(s)
+            lo.append(s["start"] + off)
+            hi.append(s["end"] + off)
+    if not refs:
+        return [], [], numpy.zeros(0, dtype="int64"), numpy.zeros(0, dtype="int64")
+    lo_a = numpy.array(lo, dtype="int64")
+    hi_a = numpy.array(hi, dtype="int64")
+    firsts = numpy.searchsorted(ends, lo_a, side="right")
+    lasts = numpy.searchsorted(starts, hi_a, side="left")
+    doc_of = numpy.searchsorted(text_offsets, lo_a, side="right") - 1
+    doc_l, first_l, last_l = doc_of.tolist(), firsts.tolist(), lasts.tolist()
+    spans = [(d, f, la, s) for d, f, la, s in zip(doc_l, first_l, last_l, refs, strict=True) if f < la]
+    # candidates: one span per distinct range (the first listed), longest first at each start;
+    # the documents' ranges are disjoint, so one pass over the batch is one pass per document
+    order = numpy.lexsort((numpy.arange(len(refs)), lo_a - hi_a, lo_a))
+    lo_s, hi_s = lo_a[order], hi_a[order]
+    distinct = numpy.ones(len(order), dtype=bool)
+    distinct[1:] = (lo_s[1:] != lo_s[:-1]) | (hi_s[1:] != hi_s[:-1])
+    order = order[distinct]
+    ents, ent_first, ent_last = [], [], []
+    char_end, tok_end = -1, 0
+    for i, a, b, f, la in zip(order.tolist(), lo_a[order].tolist(), hi_a[order].tolist(), firsts[order].tolist(),
+                              lasts[order].tolist(), strict=True):
+        if a < char_end:  # overlaps the previous chosen range (non_overlapping)
+            continue
+        char_end = b
+        if f < la and f >= tok_end:  # its tokens do not overlap the previous entity's
+            ents.append((doc_l[i], f, la, refs[i]))
+            ent_first.append(f)
+            ent_last.append(la)
+            tok_end = la
+    return spans, ents, numpy.array(ent_first, dtype="int64"), numpy.array(ent_last, dtype="int64")
+
+
+def _analyse(articles: list[dict], keep_tokens: bool = False) -> Batch:
+    import numpy
 
     texts = [a["text"] for a in articles]
-    arrays = [doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, ORTH, SPACY]) for doc in docs]
-    n_tokens = numpy.array([len(a) for a in arrays], dtype="int64")
-    token_offsets = numpy.zeros(len(docs) + 1, dtype="int64")
+    per_doc: list = [None] * len(articles)
+    missing = []
+    for i, article in enumerate(articles):
+        blob = article.get("tokens")
+        if blob is not None:
+            per_doc[i] = decode_tokens(blob, len(texts[i]))
+        if per_doc[i] is None:
+            missing.append(i)
+    fresh = []
+    if missing:
+        for i, arrays in zip(missing, _tokenise([texts[i] for i in missing]), strict=True):
+            per_doc[i] = arrays
+            if keep_tokens:
+                fresh.append((articles[i], encode_tokens(*arrays)))
+    n_tokens = numpy.array([len(p[0]) for p in per_doc], dtype="int64")
+    token_offsets = numpy.zeros(len(articles) + 1, dtype="int64")
     numpy.cumsum(n_tokens, out=token_offsets[1:])
-    text_offsets = numpy.zeros(len(docs) + 1, dtype="int64")
+    text_offsets = numpy.zeros(len(articles) + 1, dtype="int64")
     numpy.cumsum([len(t) for t in texts], out=text_offsets[1:])
-    arr = numpy.concatenate(arrays) if arrays else numpy.zeros((0, 6), dtype="uint64")
-    starts = arr[:, 0].astype("int64") + numpy.repeat(text_offsets[:-1], n_tokens)
-    ends = starts + arr[:, 1].astype("int64")
-    orth = arr[:, 4]
-    doc_starts = token_offsets[:-1][n_tokens > 0]
-    sent = sentence_starts(arr[:, 3].astype(bool), in_sorted(orth, _punct_hashes()), doc_starts)
-
-    # every span, and every candidate entity, widened to tokens by two binary searches in all
-    span_refs, bounds, chosen_refs, chosen_bounds = [], [], [], []
-    for d, article in enumerate(articles):
-        off = int(text_offsets[d])
-        by_range: dict[tuple[int, int], dict] = {}
-        for s in article["spans"]:
-            span_refs.append((d, s))
-            bounds.append((s["start"] + off, s["end"] + off))
-            by_range.setdefault((s["start"], s["end"]), s)
-        for rng in non_overlapping(by_range):
-            chosen_refs.append((d, by_range[rng]))
-            chosen_bounds.append((rng[0] + off, rng[1] + off))
-    b = numpy.array(bounds + chosen_bounds, dtype="int64").reshape(-1, 2)
-    firsts = numpy.searchsorted(ends, b[:, 0], side="right").tolist()
-    lasts = numpy.searchsorted(starts, b[:, 1], side="left").tolist()
-    k = len(span_refs)
-    spans = [(d, f, la, s) for (d, s), f, la in zip(span_refs, firsts[:k], lasts[:k], strict=True) if f < la]
-    ents = []
-    last_end, last_doc = 0, -1
-    for (d, s), f, la in zip(chosen_refs, firsts[k:], lasts[k:], strict=True):
-        if d != last_doc:
-            last_end, last_doc = 0, d
-        if f < la and f >= last_end:
-            ents.append((d, f, la, s))
-            last_end = la
-    return Batch(articles=articles, docs=docs, texts=texts, text_offsets=text_offsets, token_offsets=token_offsets,
-                 starts=starts, ends=ends, is_space=arr[:, 2].astype(bool), spacy=arr[:, 5].astype(bool),
-                 orth=orth, sent_start=sent, ents=ents, spans=spans)
+    if per_doc:
+        lengths = numpy.concatenate([p[0] for p in per_doc]).astype("int64")
+        flags = numpy.concatenate([p[1] for p in per_doc])
+        orth = numpy.concatenate([p[2] for p in per_doc])
+    else:
+        lengths, flags, orth = numpy.zeros(0, "int64"), numpy.zeros(0, "uint8"), numpy.zeros(0, "uint64")
+    spacy = (flags & SPACY_FLAG).astype(bool)
+    # each document's tokens and trailing spaces cover its text, so offsets are one running sum
+    step = lengths + spacy
+    starts = numpy.cumsum(step) - step
+    ends = starts + lengths
+    spans, ents, ent_first, ent_last = _widen(articles, text_offsets, starts, ends)
+    return Batch(articles=articles, texts=texts, text_offsets=text_offsets, token_offsets=token_offsets,
+                 starts=starts, ends=ends, is_space=(flags & SPACE).astype(bool), spacy=spacy, orth=orth,
+                 sent_start=(flags & SENT).astype(bool), ents=ents, spans=spans, ent_first=ent_first,
+                 ent_last=ent_last, fresh=fresh)
 
 
-def batches(articles: Iterable[dict], size: int = BATCH_SIZE) -> Iterator[Batch]:
-    """The articles tokenised and analysed in batches of `size`."""
-    tokenizer = nlp().tokenizer
+def batches(articles: Iterable[dict], size: int = BATCH_SIZE, *, keep_tokens: bool = False) -> Iterator[Batch]:
+    """The articles tokenised (or read from their "tokens" blob) and analysed in batches of `size`.
+    With `keep_tokens`, each batch's `fresh` lists the blobs of the texts it tokenised."""
     batch: list[dict] = []
     for article in articles:
         batch.append(article)
         if len(batch) >= size:
-            yield _analyse(batch, list(tokenizer.pipe([a["text"] for a in batch], batch_size=size)))
+            yield _analyse(batch, keep_tokens)
             batch = []
     if batch:
-        yield _analyse(batch, list(tokenizer.pipe([a["text"] for a in batch], batch_size=size)))
+        yield _analyse(batch, keep_tokens)

@@ -1,0 +1,109 @@
+"""The token arrays conll/spacy are built from, and their cache blobs: exactly spaCy's English
+tokenizer's tokens, and a cached blob gives byte-identical exports. No database."""
+
+import io
+
+import pytest
+
+from annotations.exporters import conll, spacy_docbin
+from annotations.exporters.tokenize import (
+    SENT,
+    SPACE,
+    SPACY_FLAG,
+    _tokenise,
+    batches,
+    decode_tokens,
+    encode_tokens,
+    nlp,
+)
+
+TEXTS = [
+    "The minister said 42 people died. 👍 =Police said so.",
+    " leading space and  two spaces\tand a tab ",
+    "Police said the road was closed.\r\nThe mayor claimed 🇺🇦 aid arrived on Monday, according to Reuters.",
+    "Dr. Smith met Mr. Jones. 😀 Fine.\r\n\r\nNext line? ok…  “Quoted,” he said.   ",
+    "x",
+    "Ünïcødé Straße — naïve café's. 中文句子。Done!",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_token_arrays_are_spacys_tokens(text):
+    doc = nlp().tokenizer(text)
+    lengths, flags, orth = _tokenise([text])[0]
+    assert lengths.tolist() == [len(t) for t in doc]
+    assert orth.tolist() == [t.orth for t in doc]
+    assert [bool(f & SPACE) for f in flags.tolist()] == [t.is_space for t in doc]
+    assert [bool(f & SPACY_FLAG) for f in flags.tolist()] == [bool(t.whitespace_) for t in doc]
+    sentencizer = nlp().create_pipe("sentencizer")
+    assert [bool(f & SENT) for f in flags.tolist()] == [bool(t.is_sent_start) for t in sentencizer(doc)]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_blob_round_trip_and_text_check(text):
+    arrays = _tokenise([text])[0]
+    blob = encode_tokens(*arrays)
+    back = decode_tokens(blob, len(text))
+    assert all((a == b).all() for a, b in zip(arrays, back, strict=True))
+    assert decode_tokens(blob, len(text) + 1) is None  # another text: not used
+    assert decode_tokens(blob[:-3], len(text)) is None
+    assert decode_tokens(b"garbage", len(text)) is None
+
+
+def _articles(texts):
+    out = []
+    for i, text in enumerate(texts):
+        words = [(m, m + 5) for m in range(0, len(text) - 5, 7)]
+        spans = [{"id": 10 * i + k, "label": ("CLAIM", "SOURCE", "Источник")[k % 3], "start": a, "end": b}
+                 for k, (a, b) in enumerate(words)]
+        spans.append({"id": 10 * i + 99, "label": "CLAIM", "start": 0, "end": len(text)})  # overlaps the rest
+        out.append({"id": i + 1, "text": text, "spans": spans,
+                    "relations": [{"id": 1, "from": spans[0]["id"], "to": spans[-1]["id"], "type": "attributed_to"}]})
+    return out
+
+
+def _blobs(articles):
+    got = []
+    list(conll.render(articles, on_tokens=got.extend))
+    return {a["id"]: blob for a, blob in got}
+
+
+@pytest.mark.parametrize("size", [1, 3, 128])
+def test_cached_tokens_give_byte_identical_conll_and_spacy(size):
+    cold = _articles(TEXTS * 2)
+    blobs = _blobs(cold)
+    assert set(blobs) == {a["id"] for a in cold}  # every tokenised text hands its blob back
+    warm = [dict(a, tokens=blobs[a["id"]]) for a in _articles(TEXTS * 2)]
+    mixed = [dict(a, tokens=blobs[a["id"]]) if a["id"] % 2 else a for a in _articles(TEXTS * 2)]
+    stale = [dict(a, tokens=blobs[a["id"] % len(TEXTS) + 1]) for a in _articles(TEXTS * 2)]  # blobs of other texts
+
+    def conll_bytes(arts):
+        return b"".join(b for batch in batches(arts, size=size) for b in [conll.batch_text(batch)])
+
+    def spacy_bytes(arts):
+        writer = spacy_docbin.DocBinWriter()
+        for batch in batches(arts, size=size):
+            writer.add_batch(batch)
+        out = io.BytesIO()
+        writer.finish(out)
+        return out.getvalue()
+
+    reference_conll, reference_spacy = conll_bytes(_articles(TEXTS * 2)), spacy_bytes(_articles(TEXTS * 2))
+    for arts in (warm, mixed, stale):
+        assert conll_bytes(arts) == reference_conll
+        assert spacy_bytes(arts) == reference_spacy
+
+
+def test_warm_batches_do_not_call_the_tokenizer(monkeypatch):
+    import annotations.exporters.tokenize as tokenize
+
+    blobs = _blobs(_articles(TEXTS))
+    warm = [dict(a, tokens=blobs[a["id"]]) for a in _articles(TEXTS)]
+
+    def refuse(texts):
+        raise AssertionError(f"tokenised {len(texts)} texts")
+
+    monkeypatch.setattr(tokenize, "_tokenise", refuse)
+    batch = next(batches(warm, keep_tokens=True))
+    assert batch.fresh == []
+    assert b"B-" in conll.batch_text(batch)
