@@ -12,6 +12,7 @@ from .projects import (
     Role,
 )
 from .spans import Origin, Relation, Span, SuggestionState
+from .token_cache import ArticleTokens
 from .webhooks import Webhook, WebhookDelivery
 from .workflow import Assignment, AssignmentKind, AssignmentStatus, Review, ReviewDecision
 
@@ -20,6 +21,7 @@ __all__ = [
     "Article",
     "ArticleEvent",
     "ArticleStatus",
+    "ArticleTokens",
     "Assignment",
     "AssignmentKind",
     "AssignmentPolicy",
