@@ -121,6 +121,22 @@ def recreate_database(db_url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def worker_cpu(master_pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each gunicorn worker (children of the master)."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master_pid:  # field 4 (ppid), counted after the ")"
+            out[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def run_sub(args: list[str], env: dict) -> str:
     result = subprocess.run([PY, *args], cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -307,6 +323,8 @@ def main():
     parser.add_argument("--think", default="0.5:1.5", help="pause between an annotator's edits, min:max seconds")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--worker-connections", type=int, default=1000,
+                        help="gunicorn's cap on open connections per worker (its default: 1000)")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--db-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--broker", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12"))
@@ -328,6 +346,7 @@ def main():
     gunicorn = subprocess.Popen(
         [PY, "-m", "gunicorn", "newsroom.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
          "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
+         "--worker-connections", str(args.worker_connections),
          "--log-level", "warning", "--timeout", "60", "--keep-alive", "75"],
         cwd=ROOT, env=env, start_new_session=True,
     )
@@ -335,9 +354,13 @@ def main():
         wait_http(f"{host}/accounts/login/")
         print(f"gunicorn: {args.workers} workers x {args.threads} threads on {host}; "
               f"{args.users} annotators for {args.duration:.0f} s, think time {think[0]}-{think[1]} s")
+        load_before = os.getloadavg()
+        cpu_before = worker_cpu(gunicorn.pid)
         with tempfile.TemporaryDirectory() as tmp:
             state_path = str(Path(tmp) / "state.json")
             result = run_load(host, seeded["users"], args.duration, think, state_path)
+            cpu_after = worker_cpu(gunicorn.pid)
+            load_after = os.getloadavg()
             check = json.loads(run_sub([__file__, "_verify", state_path], env).strip().splitlines()[-1])
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
@@ -353,6 +376,12 @@ def main():
     print(f"\nsaves (create+delete): {s['requests']} requests, p50 {s['p50']:.0f} ms, p95 {s['p95']:.0f} ms, "
           f"p99 {s['p99']:.0f} ms, max {s['max']:.0f} ms")
     print(f"all requests: {result['total_requests']} in {result['duration']:.0f} s = {result['rps']:.1f} req/s")
+    used = {pid: cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after}
+    total_cpu = sum(used.values())
+    print(f"gunicorn workers' CPU: {total_cpu:.1f} s in all ("
+          + ", ".join(f"{v:.1f} s" for v in sorted(used.values(), reverse=True))
+          + f"), {1000 * total_cpu / max(result['total_requests'], 1):.1f} ms per request")
+    print(f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     print(f"errors: {result['locust_failures']}   409 conflicts (re-read, not errors): {result['conflicts']}")
     for sample in result["error_samples"]:
         print("  ", sample)
