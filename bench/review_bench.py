@@ -3,7 +3,8 @@
 Builds (once, in its own database) a project of N articles with 3 annotators each (each layer ~12
 spans, with deliberate disagreements), all submitted, then prints the median server time and the
 SQL query count of:
-  * project_agreement() (every pair, per label, exact/overlap F1 and token kappa)
+  * project_agreement() (every pair, per label, exact/overlap F1 and token kappa), with an empty
+    cache (every article's counts computed) and a warm one (only changed articles are recomputed)
   * GET /projects/<id>/ (agreement table + charts + progress)
   * GET /review/ (the queue with disagreement flags; at most 500 rows)
   * GET /review/<article>/ (compare page)
@@ -150,8 +151,15 @@ def main():
         return run
 
     print(f"project: {args.articles} articles x 3 annotators, ~{args.articles * 3 * 11} spans; median of {args.runs}")
+    from django.core.cache import cache
+
+    def cold_agreement():
+        cache.clear()  # every article's counts computed again (after a deploy, or a new cache)
+        project_agreement(project=project)
+
     for name, fn in [
-        ("project_agreement()", lambda: project_agreement(project=project)),
+        ("project_agreement(), cold cache", cold_agreement),
+        ("project_agreement(), warm cache", lambda: project_agreement(project=project)),
         ("GET /projects/<id>/", get(f"/projects/{project.id}/")),
         ("GET /review/", get("/review/")),
         ("GET /review/<article>/", get(f"/review/{article_id}/")),

@@ -93,6 +93,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# The cache holds derived figures only (per-article agreement counts, keyed by a hash of their
+# inputs): losing it costs time, never correctness. Per process by default; in production point
+# CACHE_URL at Redis (e.g. redis://redis:6379/1) so every web worker shares it.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://newsroom")}
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 50_000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes first: it refuses a locked-out (username, address) pair before a password is checked.

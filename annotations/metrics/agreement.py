@@ -79,9 +79,69 @@ def cohen_kappa(a: Sequence, b: Sequence) -> float | None:
     return kappa_from_pairs(Counter(zip(a, b, strict=True)))
 
 
-def _f1(c: dict) -> float:
-    d = 2 * c["tp"] + c["fp"] + c["fn"]
-    return 2 * c["tp"] / d if d else 0.0
+def _f1(tp: int, fp: int, fn: int) -> float:
+    d = 2 * tp + fp + fn
+    return 2 * tp / d if d else 0.0
+
+
+# --- additive counts: what one document contributes to a pair's figures ------------------------
+#
+# Every figure here is a function of counts that add up over documents (span tp/fp/fn per label,
+# token contingency tables), so a pair's agreement over many documents is the sum of each
+# document's counts. Callers can keep one document's counts (it changes only when its text or
+# either layer does) and add them up again instead of recomputing every document.
+
+def pair_counts(tokens: list[tuple[int, int]], a_spans: Sequence[Span], b_spans: Sequence[Span]) -> dict:
+    """One document's additive counts for annotators A and B (`tokens`: tokenize(text))."""
+    spans = {}
+    for match in ("exact", "overlap"):
+        counts = span_counts([a_spans], [b_spans], match=match)
+        spans[match] = {lab: (c["tp"], c["fp"], c["fn"]) for lab, c in counts.items()}
+    ta, la = token_tags(tokens, a_spans)
+    tb, lb = token_tags(tokens, b_spans)
+    binary = {}
+    for lab in set(la) | set(lb):
+        sa, sb = la.get(lab, set()), lb.get(lab, set())
+        binary[lab] = (len(sa & sb), len(sa - sb), len(sb - sa))  # (1,1), (1,0), (0,1); (0,0) is the rest
+    return {"documents": 1, "tokens": len(tokens), "exact": spans["exact"], "overlap": spans["overlap"],
+            "multi": dict(Counter(zip(ta, tb, strict=True))), "binary": binary}
+
+
+def empty_counts() -> dict:
+    return {"documents": 0, "tokens": 0, "exact": {}, "overlap": {}, "multi": {}, "binary": {}}
+
+
+def counts_add(total: dict, c: dict) -> dict:
+    """Add document counts `c` into `total` (changed in place and returned)."""
+    total["documents"] += c["documents"]
+    total["tokens"] += c["tokens"]
+    for key in ("exact", "overlap", "binary"):
+        into = total[key]
+        for lab, values in c[key].items():
+            old = into.get(lab)
+            into[lab] = values if old is None else tuple(x + y for x, y in zip(old, values, strict=True))
+    multi = total["multi"]
+    for pair, n in c["multi"].items():
+        multi[pair] = multi.get(pair, 0) + n
+    return total
+
+
+def agreement_from_counts(c: dict, labels: Sequence[str]) -> dict:
+    """{"documents", "f1_exact", "f1_overlap", "kappa"} (see pair_agreement) from summed counts."""
+    result: dict = {"documents": c["documents"]}
+    for match in ("exact", "overlap"):
+        per = {lab: _f1(*c[match].get(lab, (0, 0, 0))) for lab in labels}
+        pooled = [sum(v[i] for v in c[match].values()) for i in range(3)]
+        per[ALL] = _f1(*pooled)
+        result[f"f1_{match}"] = per
+    kappa = {}
+    for lab in labels:
+        both, only_a, only_b = c["binary"].get(lab, (0, 0, 0))
+        kappa[lab] = kappa_from_pairs(Counter({(1, 1): both, (1, 0): only_a, (0, 1): only_b,
+                                               (0, 0): c["tokens"] - both - only_a - only_b}))
+    kappa[ALL] = kappa_from_pairs(Counter(c["multi"]))
+    result["kappa"] = kappa
+    return result
 
 
 def pair_agreement(texts: Sequence[str], a_docs: Sequence[Sequence[Span]], b_docs: Sequence[Sequence[Span]],
@@ -96,29 +156,11 @@ def pair_agreement(texts: Sequence[str], a_docs: Sequence[Sequence[Span]], b_doc
         raise ValueError("texts, a_docs and b_docs must have one entry per document")
     used = sorted({s[2] for d in a_docs for s in d} | {s[2] for d in b_docs for s in d})
     labels = list(labels) if labels is not None else used
-    result: dict = {"documents": len(texts)}
-    for match in ("exact", "overlap"):
-        counts = span_counts(a_docs, b_docs, match=match)
-        per = {lab: _f1(counts.get(lab, {"tp": 0, "fp": 0, "fn": 0})) for lab in labels}
-        pooled = {k: sum(c[k] for c in counts.values()) for k in ("tp", "fp", "fn")}
-        per[ALL] = _f1(pooled)
-        result[f"f1_{match}"] = per
-    multi: Counter = Counter()
-    binary: dict[str, Counter] = {lab: Counter() for lab in labels}
     token_lists = tokens if tokens is not None else [tokenize(t) for t in texts]
+    total = empty_counts()
     for doc_tokens, a_spans, b_spans in zip(token_lists, a_docs, b_docs, strict=True):
-        ta, la = token_tags(doc_tokens, a_spans)
-        tb, lb = token_tags(doc_tokens, b_spans)
-        multi.update(zip(ta, tb, strict=True))
-        for lab in labels:
-            sa, sb = la.get(lab, set()), lb.get(lab, set())
-            both = len(sa & sb)
-            only_a, only_b = len(sa - sb), len(sb - sa)
-            binary[lab].update({(1, 1): both, (1, 0): only_a, (0, 1): only_b,
-                                (0, 0): len(doc_tokens) - both - only_a - only_b})
-    result["kappa"] = {lab: kappa_from_pairs(binary[lab]) for lab in labels}
-    result["kappa"][ALL] = kappa_from_pairs(multi)
-    return result
+        counts_add(total, pair_counts(doc_tokens, a_spans, b_spans))
+    return agreement_from_counts(total, labels)
 
 
 def agreement_table(texts: dict, layers: dict, labels: Sequence[str], tokens: dict | None = None) -> list[dict]:

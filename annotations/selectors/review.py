@@ -4,13 +4,24 @@ Each function runs a constant number of queries whatever the number of articles 
 """
 
 import contextlib
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import combinations
 
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from annotations.metrics.agreement import agreement_table, mean, pair_agreement, tokenize
+from annotations.metrics.agreement import (
+    agreement_from_counts,
+    agreement_table,
+    counts_add,
+    empty_counts,
+    mean,
+    pair_counts,
+    tokenize,
+)
 from annotations.models import (
     Article,
     ArticleEvent,
@@ -232,16 +243,15 @@ def review_compare(*, article: Article) -> dict:
 # --- Agreement --------------------------------------------------------------------------------------
 
 
-def _project_layers(project: Project, article_ids=None):
-    """(texts, {annotator: {article: spans}}, assignments) for the project's finished annotation work.
-    Three queries."""
+def _project_spans(project: Project, article_ids=None):
+    """({annotator: {article: spans}}, assignments) for the project's finished annotation work.
+    Two queries."""
     assignments = Assignment.objects.filter(
         article__project=project, kind=AssignmentKind.ANNOTATION, status__in=DONE_WORK
     ).select_related("user")
     if article_ids is not None:
         assignments = assignments.filter(article_id__in=list(article_ids))
     assignments = list(assignments)
-    texts = dict(Article.objects.filter(id__in={a.article_id for a in assignments}).values_list("id", "text"))
     layers: dict[str, dict[int, list]] = defaultdict(dict)
     owner = {}
     for a in assignments:
@@ -252,35 +262,79 @@ def _project_layers(project: Project, article_ids=None):
     ).values_list("assignment_id", "start", "end", "label__name"):
         user, article_id = owner[assignment_id]
         layers[user][article_id].append((start, end, label))
-    return texts, dict(layers), assignments
+    return dict(layers), assignments
+
+
+def _project_layers(project: Project, article_ids=None):
+    """(texts, {annotator: {article: spans}}, assignments): _project_spans and the texts. Three queries."""
+    layers, assignments = _project_spans(project, article_ids)
+    texts = dict(Article.objects.filter(id__in={a.article_id for a in assignments}).values_list("id", "text"))
+    return texts, layers, assignments
+
+
+AGREEMENT_CACHE_PREFIX = "agreement:v1:"  # bump when the metrics or the tokenizer change
+AGREEMENT_CACHE_SECONDS = 7 * 24 * 3600
+
+
+def _article_pair_counts(article_ids, layers: dict, text_hashes: dict) -> dict:
+    """{article: {(a, b): pair_counts}} for every annotator pair of each article, read from the cache
+    where the article's text and both layers are unchanged, computed (and cached) otherwise. The
+    cache key is a hash of exactly what the counts depend on, so it can never serve stale figures.
+    One query (the texts of the articles not in the cache)."""
+    people_of: dict[int, dict[str, list]] = defaultdict(dict)
+    for user, docs in layers.items():
+        for article_id, spans in docs.items():
+            people_of[article_id][user] = spans
+    keys = {}
+    for article_id in article_ids:
+        people = people_of[article_id]
+        fingerprint = repr((article_id, text_hashes.get(article_id),
+                            sorted((u, sorted(spans)) for u, spans in people.items())))
+        keys[article_id] = AGREEMENT_CACHE_PREFIX + hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()
+    found = cache.get_many(list(keys.values()))
+    missing = [a for a in article_ids if keys[a] not in found]
+    texts = dict(Article.objects.filter(id__in=missing).values_list("id", "text")) if missing else {}
+    fresh = {}
+    for article_id in missing:
+        people = people_of[article_id]
+        tokens = tokenize(texts[article_id])
+        fresh[keys[article_id]] = {(a, b): pair_counts(tokens, people[a], people[b])
+                                   for a, b in combinations(sorted(people), 2)}
+    if fresh:
+        cache.set_many(fresh, timeout=AGREEMENT_CACHE_SECONDS)
+    found.update(fresh)
+    return {a: found[keys[a]] for a in article_ids}
 
 
 def project_agreement(*, project: Project) -> dict:
     """Agreement of every annotator pair over the articles both finished, per label and pooled,
-    plus per-article figures for articles with two or more annotators."""
+    plus per-article figures for articles with two or more annotators.
+
+    Each article's counts are cached (see _article_pair_counts): a page load recomputes only the
+    articles whose text or finished layers changed since. Four queries, five on a cache miss."""
     labels = list(LabelType.objects.filter(project=project).order_by("order", "name").values_list("name", flat=True))
-    texts, layers, _ = _project_layers(project)
-    tokens: dict = {}
-    pairs = agreement_table(texts, layers, labels, tokens=tokens)
+    layers, assignments = _project_spans(project)
+    shared = sorted({a.article_id for a in assignments})
+    text_hashes = dict(Article.objects.filter(id__in=shared).values_list("id", "text_hash"))
+    per_article_counts = _article_pair_counts(shared, layers, text_hashes)
+    totals: dict[tuple[str, str], dict] = {}
     per_article = []
-    by_article: dict[int, dict[str, list]] = defaultdict(dict)
-    for user, docs in layers.items():
-        for article_id, spans in docs.items():
-            by_article[article_id][user] = spans
-    for article_id in sorted(by_article):
-        people = by_article[article_id]
-        if len(people) < 2:
+    for article_id in shared:
+        by_pair = per_article_counts[article_id]
+        for pair, counts in by_pair.items():
+            counts_add(totals.setdefault(pair, empty_counts()), counts)
+        if not by_pair:
             continue
-        rows = agreement_table({article_id: texts[article_id]}, {u: {article_id: s} for u, s in people.items()},
-                               labels, tokens=tokens)
+        rows = [{"a": a, "b": b, **agreement_from_counts(counts, labels)} for (a, b), counts in sorted(by_pair.items())]
         per_article.append({
             "article": article_id,
-            "annotators": sorted(people),
+            "annotators": sorted({u for pair in by_pair for u in pair}),
             "f1_exact": mean(r["f1_exact"]["ALL"] for r in rows),
             "f1_overlap": mean(r["f1_overlap"]["ALL"] for r in rows),
             "kappa": mean(r["kappa"]["ALL"] for r in rows),
             "pairs": rows,
         })
+    pairs = [{"a": a, "b": b, **agreement_from_counts(totals[(a, b)], labels)} for a, b in sorted(totals)]
     return {"project": project.id, "labels": labels, "pairs": pairs, "articles": per_article}
 
 
@@ -297,11 +351,13 @@ def week_start(d) -> date:
 
 def project_timeline(*, project: Project, agreement: dict | None = None) -> dict:
     """Per annotator and ISO week: articles submitted, and their mean pairwise overlap F1 against the
-    other annotators of the same articles (agreement over time). Three queries. Pass the result of
-    `project_agreement()` as `agreement` to reuse its per-article figures instead of recomputing."""
-    texts, layers, assignments = _project_layers(project)
+    other annotators of the same articles (agreement over time). Two queries, plus those of
+    `project_agreement()` unless its result is passed as `agreement`."""
+    if agreement is None:
+        agreement = project_agreement(project=project)
+    layers, assignments = _project_spans(project)
     known = {}
-    for row in (agreement or {}).get("articles", []):
+    for row in agreement.get("articles", []):
         for pair in row["pairs"]:
             known[(row["article"], pair["a"], pair["b"])] = pair["f1_overlap"]["ALL"]
     week_of = {(a.user.username, a.article_id): week_start(a.submitted_at or a.updated_at) for a in assignments}
@@ -310,16 +366,10 @@ def project_timeline(*, project: Project, agreement: dict | None = None) -> dict
         throughput[user][week] += 1
     f1s: dict[str, dict[date, list[float]]] = defaultdict(lambda: defaultdict(list))
     users = sorted(layers)
-    tokens: dict[int, list] = {}
     for i, a in enumerate(users):
         for b in users[i + 1:]:
             for article_id in set(layers[a]) & set(layers[b]):
-                value = known.get((article_id, a, b))
-                if value is None:
-                    if article_id not in tokens:
-                        tokens[article_id] = tokenize(texts[article_id])
-                    value = pair_agreement([texts[article_id]], [layers[a][article_id]], [layers[b][article_id]],
-                                           tokens=[tokens[article_id]])["f1_overlap"]["ALL"]
+                value = known[(article_id, a, b)]
                 f1s[a][week_of[(a, article_id)]].append(value)
                 f1s[b][week_of[(b, article_id)]].append(value)
     weeks = sorted({w for c in throughput.values() for w in c})

@@ -95,3 +95,64 @@ def test_agreement_api_matches_the_hand_computed_figures(api_client, project, an
     assert "annotator / annotator2" in html and "0.56" in html and "<svg" in html
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # no inline script (CSP)
     assert not re.search(r"\son[a-z]+=", html)  # no inline event handlers
+
+
+def test_document_counts_add_up_to_the_pooled_figures():
+    """pair_agreement over many documents == agreement_from_counts of the summed per-document
+    counts (what the project page caches per article), on random layers."""
+    import random
+
+    from annotations.metrics.agreement import agreement_from_counts, counts_add, empty_counts, pair_counts
+
+    rng = random.Random(3)
+    texts, a_docs, b_docs = [], [], []
+    for _ in range(25):
+        words = [rng.choice(["police", "said", "42", "died", ",", "minister", "claimed", "📰"]) for _ in range(30)]
+        text = " ".join(words)
+        bounds = [0] + [i + 1 for i, ch in enumerate(text) if ch == " "]
+
+        def layer(text=text, bounds=bounds):
+            out = []
+            for _ in range(rng.randint(0, 5)):
+                i = rng.randrange(len(bounds) - 3)
+                out.append((bounds[i], bounds[i + rng.randint(1, 2)] - 1, rng.choice(["CLAIM", "SOURCE", "X"])))
+            return out
+
+        texts.append(text)
+        a_docs.append(layer())
+        b_docs.append(layer() if rng.random() < 0.7 else list(a_docs[-1]))
+    labels = ["CLAIM", "SOURCE", "X", "UNUSED"]
+    total = empty_counts()
+    for text, a, b in zip(texts, a_docs, b_docs, strict=True):
+        counts_add(total, pair_counts(tokenize(text), a, b))
+    assert agreement_from_counts(total, labels) == pair_agreement(texts, a_docs, b_docs, labels=labels)
+
+
+@pytest.mark.django_db
+def test_project_agreement_reuses_unchanged_articles_and_never_serves_stale_figures(
+        project, annotator, annotator2, django_assert_num_queries):
+    from django.core.cache import cache
+
+    from annotations.models import Span
+    from annotations.selectors.review import project_agreement
+
+    cache.clear()
+    project.annotators_per_article = 2
+    project.save()
+    make_article(project, text=TEXT)
+    slots = {}
+    for user, spans in ((annotator, A), (annotator2, B)):
+        slots[user] = assignment = assignment_next(user=user, project=project)
+        for start, end, label in spans:
+            mark(assignment, label, start, end)
+        assignment_submit(assignment=assignment, user=user)
+    with django_assert_num_queries(5):  # labels, assignments, spans, text hashes, texts of the misses
+        first = project_agreement(project=project)
+    with django_assert_num_queries(4):  # every article from the cache: no text is read
+        again = project_agreement(project=project)
+    assert again == first
+    assert first["pairs"][0]["f1_exact"]["SOURCE"] == pytest.approx(2 / 3)
+    # a finished layer changed behind the workspace's back (e.g. by an admin): new figures at once
+    Span.objects.filter(assignment=slots[annotator2], start=23).delete()
+    changed = project_agreement(project=project)
+    assert changed["pairs"][0]["f1_exact"]["SOURCE"] == 1.0
