@@ -79,14 +79,20 @@ class QueueRow:
     disagreement: bool
 
 
-def review_queue(*, user, filters: dict | None = None) -> tuple[list[QueueRow], dict]:
+QUEUE_PAGE_SIZE = 200
+
+
+def review_queue(*, user, filters: dict | None = None, page=1,
+                 per_page: int = QUEUE_PAGE_SIZE) -> tuple[list[QueueRow], dict, dict]:
     """Articles waiting for review in the projects where `user` reviews (or manages).
 
     filters: project (id), annotator (user id), since / until (date of the last status change),
     status ("submitted", "in_review", "returned", "approved" or "" for submitted + in review),
     label + min_count (an annotator marked at least min_count spans of that label),
     disagreement ("1": annotators' layers differ, "0": they agree). Returns (rows, choices for
-    the filter form). A fixed number of queries: articles, their annotation layers, their spans.
+    the filter form, paging). Paging walks the articles the database filters select, oldest status
+    change first, `per_page` at a time; the label and disagreement filters then keep the rows of that
+    page that match. A fixed number of queries: count, articles, their annotation layers, their spans.
     """
     filters = filters or {}
     projects = project_list_for_user(user=user, roles=[Role.REVIEWER, Role.MANAGER])
@@ -102,7 +108,18 @@ def review_queue(*, user, filters: dict | None = None) -> tuple[list[QueueRow], 
         if value:
             with contextlib.suppress(ValueError):
                 qs = qs.filter(**{lookup: date.fromisoformat(str(value))})
-    articles = list(qs.distinct().order_by("status_changed_at", "id")[:500])
+    qs = qs.distinct()
+    total = qs.count()
+    pages = max(1, -(-total // per_page))
+    try:
+        page = min(max(int(page), 1), pages)
+    except (TypeError, ValueError):
+        page = 1
+    offset = (page - 1) * per_page
+    articles = list(qs.order_by("status_changed_at", "id")[offset:offset + per_page])
+    paging = {"page": page, "pages": pages, "total": total, "first": offset + 1 if articles else 0,
+              "last": offset + len(articles), "previous": page - 1 if page > 1 else None,
+              "next": page + 1 if page < pages else None}
     ids = [a.id for a in articles]
     layers = list(
         Assignment.objects.filter(article_id__in=ids, kind=AssignmentKind.ANNOTATION)
@@ -147,7 +164,7 @@ def review_queue(*, user, filters: dict | None = None) -> tuple[list[QueueRow], 
         "labels": sorted(set(LabelType.objects.filter(project__in=projects).values_list("name", flat=True))),
         "statuses": ArticleStatus.choices,
     }
-    return rows, choices
+    return rows, choices, paging
 
 
 # --- Review / compare page --------------------------------------------------------------------------

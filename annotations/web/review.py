@@ -70,9 +70,10 @@ def queue(request):
     """Submitted articles waiting for review, with filters."""
     filters = {k: request.GET.get(k, "") for k in
                ("project", "annotator", "since", "until", "status", "label", "min_count", "disagreement")}
-    rows, choices = review_queue(user=request.user, filters=filters)
+    rows, choices, paging = review_queue(user=request.user, filters=filters, page=request.GET.get("page") or 1)
     return TemplateResponse(request, "annotations/review/queue.html",
-                            _context(request, title="Review queue", rows=rows, filters=filters, choices=choices))
+                            _context(request, title="Review queue", rows=rows, filters=filters, choices=choices,
+                                     paging=paging))
 
 
 def _int(value):

@@ -61,6 +61,24 @@ def test_queue_lists_submitted_articles_with_filters(two_per_article, annotator,
     assert "Nothing waiting for review." in html
 
 
+def test_queue_pages_through_every_waiting_article(two_per_article, annotator, annotator2, reviewer):
+    from annotations.selectors.review import review_queue
+
+    articles = _pair(two_per_article, annotator, annotator2, 5)
+    seen = []
+    for page in (1, 2, 3):
+        rows, _choices, paging = review_queue(user=reviewer, page=page, per_page=2)
+        assert paging["total"] == 5 and paging["pages"] == 3 and paging["page"] == page
+        seen += [row.article.id for row in rows]
+    assert seen == [a.id for a in articles]  # oldest first, each once
+    _rows, _choices, paging = review_queue(user=reviewer, page="999", per_page=2)
+    assert paging["page"] == 3 and paging["next"] is None and paging["previous"] == 2
+    _rows, _choices, paging = review_queue(user=reviewer, page="nope", per_page=2)
+    assert paging["page"] == 1
+    html = _client(reviewer).get("/review/?disagreement=1&page=1").content.decode()
+    assert "Articles 1–5 of 5 (before the label and disagreement filters)." in html
+
+
 def test_queue_and_review_page_query_counts_do_not_grow(two_per_article, annotator, annotator2, reviewer,
                                                         django_assert_max_num_queries):
     client = _client(reviewer)
