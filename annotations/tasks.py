@@ -26,9 +26,18 @@ def preannotate_article(self, job_id: int, more: list[int] | None = None) -> int
     return len(preannotation_run(job_id=int(job_id), delivery=self.request.id or "", more=more_ids))
 
 
+@shared_task(name="annotations.sweep_jobs", ignore_result=True)
+def sweep_jobs() -> dict:
+    """Periodic (Celery beat): re-send queued jobs of every kind whose message was lost; revive or
+    fail abandoned ones (services.jobs)."""
+    from annotations.services.jobs import jobs_sweep
+
+    return jobs_sweep()
+
+
 @shared_task(name="annotations.sweep_preannotation_jobs", ignore_result=True)
 def sweep_preannotation_jobs() -> dict:
-    """Periodic (Celery beat): re-send queued jobs whose message was lost, revive abandoned ones."""
+    """The pre-annotation part of sweep_jobs alone (kept for messages sent before sweep_jobs existed)."""
     return preannotation_jobs_sweep()
 
 
@@ -48,12 +57,13 @@ def train_preannotator(self, model_id: int) -> None:
     trained_model_train(model_id=int(model_id))
 
 
-@shared_task(name="annotations.run_import_job", acks_late=True, reject_on_worker_lost=True)
-def run_import_job(job_id: int) -> None:
+@shared_task(bind=True, name="annotations.run_import_job", acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)
+def run_import_job(self, job_id: int) -> None:
     """A large article import; the service records the outcome on the ImportJob row."""
     from annotations.services.intake import import_job_run
 
-    import_job_run(job_id=job_id)
+    import_job_run(job_id=int(job_id), delivery=self.request.id or "")
 
 
 @shared_task(

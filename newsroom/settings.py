@@ -207,8 +207,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 # Celery beat (run ONE beat per deployment: `celery -A newsroom worker --beat` or `celery -A newsroom beat`).
 CELERY_BEAT_SCHEDULE = {
-    "sweep-preannotation-jobs": {
-        "task": "annotations.sweep_preannotation_jobs",
+    "sweep-jobs": {
+        "task": "annotations.sweep_jobs",
         "schedule": env.float("NEWSROOM_SWEEP_INTERVAL", default=60.0),
     },
 }

@@ -47,7 +47,19 @@ class PreannotationJob(models.Model):
         return f"Pre-annotation {self.pk} of article {self.article_id}: {self.status}"
 
 
-class ImportJob(models.Model):
+class DeliveredJob(models.Model):
+    """What a job run from a broker message needs so that no message loss strands it
+    (services/jobs.py): when it was last sent, when a worker took it, and which delivery did."""
+
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    claim = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+class ImportJob(DeliveredJob):
     """A large import running in a worker; `report` lists what was imported, skipped and rejected."""
 
     project = models.ForeignKey("annotations.Project", on_delete=models.CASCADE, related_name="import_jobs")
@@ -72,7 +84,7 @@ class ImportJob(models.Model):
         return f"Import {self.pk} into {self.project_id}: {self.status}"
 
 
-class ExportJob(models.Model):
+class ExportJob(DeliveredJob):
     """An export made by a worker: an immutable, named dataset version with its checksum."""
 
     project = models.ForeignKey("annotations.Project", on_delete=models.CASCADE, related_name="export_jobs")

@@ -357,8 +357,9 @@ def _write(*, project, articles: list[PreparedArticle], labels, rtypes, user_id,
 
 # --- large imports: a job row, a stored file with a server-chosen name, a worker -------------
 def import_job_create(*, project: Project, user, name: str, data: bytes, partial: bool = False) -> ImportJob:
-    """Store the upload under a name the server chose and queue the job once the transaction commits."""
-    from annotations.tasks import run_import_job
+    """Store the upload under a name the server chose and queue the job once the transaction commits
+    (a broker that is down leaves it queued for the sweeper: services/jobs.py)."""
+    from annotations.services.jobs import job_send
 
     with transaction.atomic():
         job = ImportJob(project=project, requested_by=user, original_name=(name or "upload")[:300],
@@ -366,26 +367,27 @@ def import_job_create(*, project: Project, user, name: str, data: bytes, partial
         job.file.save(f"{uuid.uuid4().hex}.upload", ContentFile(data), save=False)
         job.save()
         job_id = job.id
-        transaction.on_commit(lambda: _send_import(run_import_job, job_id))
+        transaction.on_commit(lambda: job_send(ImportJob, job_id))
     return job
 
 
-def _send_import(task, job_id: int) -> None:
-    try:
-        task.delay(job_id)
-    except Exception:
-        log.warning("could not enqueue import job %s; it stays queued", job_id, exc_info=True)
+def _upload_discard(job: ImportJob) -> None:
+    """The upload is not kept once the job has finished: the report says what became of it."""
+    if job.file:
+        name = job.file.name
+        job.file.delete(save=False)
+        ImportJob.objects.filter(id=job.id, file=name).update(file="")
 
 
-def import_job_run(*, job_id: int) -> ImportJob | None:
-    """Run a queued import (called by the worker). Idempotent: a finished job is left alone."""
-    with transaction.atomic():
-        job = (ImportJob.objects.select_for_update(of=("self",)).select_related("project", "requested_by")
-               .filter(id=job_id).first())
-        if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
-            return job
-        job.status = JobStatus.RUNNING
-        job.save(update_fields=["status"])
+def import_job_run(*, job_id: int, delivery: str = "") -> ImportJob | None:
+    """Run a queued import (called by the worker). A finished job, or one another delivery is
+    running, is left alone (services/jobs.job_claim)."""
+    from annotations.services.jobs import job_claim
+
+    claimed = job_claim(ImportJob, job_id=job_id, delivery=delivery)
+    if claimed is None:
+        return ImportJob.objects.filter(id=job_id).first()
+    job = ImportJob.objects.select_related("project", "requested_by").get(id=claimed.id)
     try:
         with job.file.open("rb") as fh:
             data = fh.read()
@@ -402,6 +404,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         log.exception("import job %s failed", job_id)
         ImportJob.objects.filter(id=job.id).update(status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
                                                    finished_at=timezone.now())
+        _upload_discard(job)
         job.refresh_from_db()
         return job
     ImportJob.objects.filter(id=job.id).update(
@@ -411,5 +414,6 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         error="" if report.committed else report.summary(),
         finished_at=timezone.now(),
     )
+    _upload_discard(job)
     job.refresh_from_db()
     return job

@@ -27,6 +27,7 @@ def test_async_import_runs_in_the_worker(api_client, project, editor, tmp_path, 
                             format="multipart")
         assert r.status_code == 202, r.content
         job_url = r.json()["url"]
+        upload_name = ImportJob.objects.values_list("file", flat=True).get()
 
         def finished():
             state = api_client.get(job_url).json()
@@ -41,4 +42,7 @@ def test_async_import_runs_in_the_worker(api_client, project, editor, tmp_path, 
     assert PreannotationJob.objects.filter(article__project=project).count() == 1200
     job = ImportJob.objects.get()
     assert job.status == JobStatus.DONE and job.original_name == "feed.jsonl"
-    assert job.file.name.startswith("imports/") and job.file.name.endswith(".upload")
+    # the upload was stored under a server-chosen name, and is not kept once the job has finished
+    assert upload_name.startswith("imports/") and upload_name.endswith(".upload")
+    assert not job.file and not (settings.MEDIA_ROOT / upload_name).exists()
+    assert job.claim and job.started_at and job.enqueued_at  # claimed by the worker's delivery

@@ -69,4 +69,4 @@ def test_train_preannotator_needs_approved_articles(project):
 def test_sweep_jobs_command(project):
     out = StringIO()
     call_command("sweep_jobs", stdout=out)
-    assert "resent_queued" in out.getvalue()
+    assert "resent_queued" in out.getvalue() and "'import'" in out.getvalue()

@@ -203,3 +203,31 @@ def test_redis_restarted_with_nothing_kept(project, editor, own_redis, tmp_path)
         with running_worker(own_redis.url, extra_env=SWEEP_ENV, extra_args=beat, log_path=tmp_path / "worker.log"):
             wait_until(lambda: _all_done(articles), timeout=120, what="the sweeper to re-send the lost jobs")
     _assert_preannotated_once(articles)
+
+
+def test_import_job_sent_while_redis_is_down_runs_once_when_it_returns(project, editor, own_redis, tmp_path, settings):
+    """A large upload (an import job) while Redis is down: accepted, waits in the database, and the
+    sweeper sends it when Redis is back; its articles are imported once."""
+    import json
+
+    from annotations.models import ImportJob
+    from annotations.services.intake import import_job_create
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    body = "\n".join(json.dumps({"text": f"{TEXT} Import {i}."}) for i in range(5)).encode()
+    beat = ["--beat", "--schedule", str(tmp_path / "beat-schedule")]
+    env = {**SWEEP_ENV, "NEWSROOM_VAR_DIR": str(tmp_path)}
+    with broker(own_redis.url), running_worker(own_redis.url, extra_env=env, extra_args=beat,
+                                               log_path=tmp_path / "worker.log"):
+        own_redis.kill()
+        job = import_job_create(project=project, user=editor, name="feed.jsonl", data=body)
+        job.refresh_from_db()
+        assert job.status == JobStatus.QUEUED and job.enqueued_at is None  # waiting in the database
+        own_redis.start()  # back, empty
+        wait_until(lambda: ImportJob.objects.filter(id=job.id, status__in=["done", "failed"]).exists(),
+                   timeout=120, what="the sweeper and worker to run the import after Redis returned")
+    job.refresh_from_db()
+    log = (tmp_path / "worker.log").read_text()[-2000:]
+    assert job.status == JobStatus.DONE, (job.error, log)
+    assert job.report["imported_count"] == 5
+    assert Article.objects.filter(project=project, text__contains="Import").count() == 5
