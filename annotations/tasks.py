@@ -83,14 +83,13 @@ def export_run(self, job_id: int) -> None:
 @shared_task(bind=True, name="annotations.webhook_deliver", acks_late=True, ignore_result=True, max_retries=None)
 def webhook_deliver(self, delivery_id: int) -> str:
     """One delivery attempt; retried with exponential backoff until the service says it is final
-    (delivered, refused, or MAX_ATTEMPTS reached: the attempts are counted on the row)."""
-    from annotations.models import WebhookDelivery
-    from annotations.services.webhooks import webhook_delivery_attempt, webhook_retry_delay
+    (delivered, refused, or MAX_ATTEMPTS reached: the attempts are counted on the row). The row
+    records when the next attempt is due, so the sweeper can resend it if the broker loses it."""
+    from annotations.services.webhooks import webhook_delivery_attempt, webhook_delivery_retry_at
 
     outcome = webhook_delivery_attempt(delivery_id=int(delivery_id))
     if outcome == "retry":
-        attempts = WebhookDelivery.objects.filter(id=delivery_id).values_list("attempts", flat=True).first() or 1
-        raise self.retry(countdown=webhook_retry_delay(attempts))
+        raise self.retry(countdown=webhook_delivery_retry_at(delivery_id=int(delivery_id)))
     return outcome
 
 

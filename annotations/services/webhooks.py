@@ -24,14 +24,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from annotations.models import Project, Webhook, WebhookDelivery
+
+log = logging.getLogger(__name__)
 
 EVENTS = ("article.submitted", "article.approved", "export.ready")
 MAX_ATTEMPTS = 5
@@ -112,7 +117,6 @@ def article_event_payload(article) -> dict:
 
 def webhook_event_emit(*, project: Project | int, event: str, payload: dict) -> list[WebhookDelivery]:
     """Queue `event` for every active hook of `project` subscribed to it (sent after commit)."""
-    from annotations.tasks import webhook_deliver
 
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
@@ -123,8 +127,46 @@ def webhook_event_emit(*, project: Project | int, event: str, payload: dict) -> 
         [WebhookDelivery(webhook=h, event=event, payload=body) for h in hooks]
     )
     for d in deliveries:
-        transaction.on_commit(lambda d_id=d.id: webhook_deliver.delay(d_id))
+        transaction.on_commit(lambda d_id=d.id: webhook_delivery_send(delivery_id=d_id))
     return deliveries
+
+
+def webhook_delivery_send(*, delivery_id: int) -> bool:
+    """Publish a delivery attempt and record when it is due. A broker that is down leaves it
+    queued for the sweeper."""
+    from annotations.tasks import webhook_deliver
+
+    try:
+        webhook_deliver.delay(delivery_id)
+    except Exception:
+        log.warning("could not send webhook delivery %s; the sweeper will", delivery_id, exc_info=True)
+        return False
+    WebhookDelivery.objects.filter(id=delivery_id, status="queued").update(next_attempt_at=timezone.now())
+    return True
+
+
+def webhook_delivery_retry_at(*, delivery_id: int) -> int:
+    """Seconds until the next attempt of a delivery that failed for now; recorded on the row."""
+    attempts = WebhookDelivery.objects.filter(id=delivery_id).values_list("attempts", flat=True).first() or 1
+    countdown = webhook_retry_delay(attempts)
+    WebhookDelivery.objects.filter(id=delivery_id, status="queued").update(
+        next_attempt_at=timezone.now() + timedelta(seconds=countdown))
+    return countdown
+
+
+def webhook_deliveries_sweep(*, limit: int = 1000) -> dict:
+    """Send again the queued deliveries whose attempt was due longer than REQUEUE_AFTER ago (or
+    never sent): their message was lost. At least once: a receiver dedupes on X-Newsroom-Delivery."""
+    from annotations.services.jobs import requeue_after
+
+    cutoff = timezone.now() - requeue_after()
+    lost = list(
+        WebhookDelivery.objects.filter(status="queued")
+        .filter(Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, created_at__lt=cutoff))
+        .order_by("id").values_list("id", flat=True)[:limit]
+    )
+    sent = sum(webhook_delivery_send(delivery_id=d) for d in lost)
+    return {"resent": sent, "unsent": len(lost) - sent}
 
 
 def webhook_delivery_attempt(*, delivery_id: int) -> str:

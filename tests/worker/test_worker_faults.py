@@ -231,3 +231,27 @@ def test_import_job_sent_while_redis_is_down_runs_once_when_it_returns(project, 
     assert job.status == JobStatus.DONE, (job.error, log)
     assert job.report["imported_count"] == 5
     assert Article.objects.filter(project=project, text__contains="Import").count() == 5
+
+
+def test_webhook_delivery_lost_with_redis_is_sent_when_it_returns(project, own_redis, tmp_path):
+    """An event while Redis is down: the delivery row waits, the sweeper sends it once Redis is back,
+    and the receiver gets it (signed, once)."""
+    from annotations.models import WebhookDelivery
+    from annotations.services.webhooks import SIGNATURE_HEADER, webhook_create, webhook_event_emit
+    from tests.webhooks.test_webhooks import Receiver
+
+    beat = ["--beat", "--schedule", str(tmp_path / "beat-schedule")]
+    env = {**SWEEP_ENV, **WORKER_ENV}
+    with Receiver() as rx, broker(own_redis.url), running_worker(own_redis.url, extra_env=env, extra_args=beat,
+                                                                  log_path=tmp_path / "worker.log"):
+        webhook_create(project=project, url=rx.url, events=["export.ready"])
+        own_redis.kill()
+        [delivery] = webhook_event_emit(project=project, event="export.ready", payload={"id": 1})
+        delivery.refresh_from_db()
+        assert delivery.status == "queued" and delivery.next_attempt_at is None  # never sent
+        own_redis.start()
+        wait_until(lambda: WebhookDelivery.objects.filter(id=delivery.id, status="delivered").exists(),
+                   timeout=120, what="the sweeper to send the lost delivery")
+    assert len(rx.requests) == 1
+    headers = rx.requests[0][0]
+    assert headers["X-Newsroom-Delivery"] == str(delivery.id) and headers[SIGNATURE_HEADER].startswith("sha256=")
