@@ -18,3 +18,19 @@ class RelationAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     project_field = "article__project"
     list_display = ["id", "article", "from_span", "type", "to_span", "origin", "state"]
     raw_id_fields = ["article", "assignment", "from_span", "to_span", "job"]
+
+
+@admin.register(m.RelationDecision)
+class RelationDecisionAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+    """Rejected link suggestions, per layer: a record written by the workspace, read-only here."""
+
+    project_field = "assignment__article__project"
+    list_display = ["id", "assignment", "suggestion", "state", "created_by", "created_at"]
+    list_filter = ["state"]
+    raw_id_fields = ["assignment", "suggestion"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -11,7 +11,7 @@ from .projects import (
     RelationType,
     Role,
 )
-from .spans import Origin, Relation, Span, SuggestionState
+from .spans import Origin, Relation, RelationDecision, Span, SuggestionState
 from .token_cache import ArticleTokens
 from .webhooks import Webhook, WebhookDelivery
 from .workflow import Assignment, AssignmentKind, AssignmentStatus, Review, ReviewDecision
@@ -35,6 +35,7 @@ __all__ = [
     "PreannotationJob",
     "Project",
     "Relation",
+    "RelationDecision",
     "RelationType",
     "Review",
     "ReviewDecision",

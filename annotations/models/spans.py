@@ -107,3 +107,29 @@ class Relation(models.Model):
 
     def __str__(self):
         return f"{self.from_span_id} -{self.type_id}-> {self.to_span_id}"
+
+
+class RelationDecision(models.Model):
+    """One person's "no" to a suggested link (a machine Relation) in their layer, so it stops being
+    offered to them. (A "yes" becomes a Relation of the layer, as with spans.) Re-running
+    pre-annotation replaces the suggestions, and their decisions go with them."""
+
+    assignment = models.ForeignKey(
+        "annotations.Assignment", on_delete=models.CASCADE, related_name="relation_decisions"
+    )
+    suggestion = models.ForeignKey(Relation, on_delete=models.CASCADE, related_name="decisions")
+    state = models.CharField(max_length=10, choices=SuggestionState.choices, default=SuggestionState.REJECTED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "suggestion"], name="relationdecision_one_per_layer"),
+        ]
+
+    def __str__(self):
+        return f"{self.state} link suggestion {self.suggestion_id} in {self.assignment_id}"
+

@@ -91,7 +91,9 @@ def layer_payload(*, assignment: Assignment, user) -> dict:
     relation_suggestions = []
     for r in Relation.objects.filter(
         article_id=article.id, assignment__isnull=True, state=SuggestionState.PENDING
-    ).values("id", "type_id", "from_span_id", "to_span_id", "origin", "confidence"):
+    ).exclude(decisions__assignment_id=assignment.id).values(
+        "id", "type_id", "from_span_id", "to_span_id", "origin", "confidence"
+    ):
         if r["from_span_id"] in rejected or r["to_span_id"] in rejected:
             continue
         ends = (accepted_from.get(r["from_span_id"]), accepted_from.get(r["to_span_id"]), r["type_id"])

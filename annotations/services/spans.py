@@ -26,6 +26,7 @@ from annotations.models import (
     LabelType,
     Origin,
     Relation,
+    RelationDecision,
     RelationType,
     Span,
     SuggestionState,
@@ -304,7 +305,8 @@ def suggestions_accept_above(*, assignment_id: int, user, threshold, expected_ve
 
 
 def _accept_machine_relations(assignment: Assignment, user, *, threshold: float) -> list[Relation]:
-    """Machine relations whose both ends are accepted in this layer and are not linked there yet."""
+    """Machine relations whose both ends are accepted in this layer, not linked there yet and not
+    rejected there."""
     accepted = dict(
         Span.objects.filter(assignment=assignment, state=SuggestionState.ACCEPTED, from_suggestion__isnull=False)
         .values_list("from_suggestion_id", "id")
@@ -316,7 +318,9 @@ def _accept_machine_relations(assignment: Assignment, user, *, threshold: float)
     for rel in Relation.objects.filter(
         article_id=assignment.article_id, assignment__isnull=True, state=SuggestionState.PENDING,
         from_span_id__in=accepted.keys(), to_span_id__in=accepted.keys(),
-    ).filter(Q(confidence__isnull=True) | Q(confidence__gte=threshold)):
+    ).filter(Q(confidence__isnull=True) | Q(confidence__gte=threshold)).exclude(
+        decisions__assignment=assignment  # links this person rejected stay rejected
+    ):
         key = (accepted[rel.from_span_id], accepted[rel.to_span_id], rel.type_id)
         if key in existing:
             continue
@@ -344,6 +348,7 @@ def relation_suggestion_accept(*, assignment_id: int, user, relation_id: int, ex
             if existing is not None and existing.state == SuggestionState.REJECTED:
                 raise ValidationError({"relation": ["One end of this link was rejected; accept it first."]})
             ends.append(existing or _accept(assignment, suggestion, user))
+        RelationDecision.objects.filter(assignment=assignment, suggestion=rel).delete()  # a "no" taken back
         relation, _ = Relation.objects.get_or_create(
             from_span=ends[0], to_span=ends[1], type_id=rel.type_id,
             defaults={"article_id": assignment.article_id, "assignment": assignment, "origin": Origin.MACHINE,
@@ -352,6 +357,38 @@ def relation_suggestion_accept(*, assignment_id: int, user, relation_id: int, ex
         event_record(article=assignment.article, actor=user, kind="relation.accepted",
                      after={"relation": relation.id, "suggestion": rel.id})
     return Result(version=assignment.version, relation=relation, spans=ends)
+
+
+def _relation_suggestion(assignment: Assignment, relation_id) -> Relation:
+    try:
+        return Relation.objects.get(id=relation_id, article_id=assignment.article_id, assignment__isnull=True,
+                                    origin=Origin.MACHINE)
+    except (Relation.DoesNotExist, ValueError, TypeError):
+        raise ValidationError({"relation": [f"Relation suggestion {relation_id} does not exist."]})
+
+
+def relation_suggestion_reject(*, assignment_id: int, user, relation_id: int, expected_version: int) -> Result:
+    """Reject a suggested link in the caller's layer: it is no longer offered to them. The spans it
+    joins are untouched (either can still be accepted on its own). Rejecting twice is a no-op."""
+    with layer_lock(assignment_id=assignment_id, user=user, expected_version=expected_version) as assignment:
+        rel = _relation_suggestion(assignment, relation_id)
+        _decision, created = RelationDecision.objects.get_or_create(
+            assignment=assignment, suggestion=rel,
+            defaults={"state": SuggestionState.REJECTED, "created_by": user})
+        if created:
+            event_record(article=assignment.article, actor=user, kind="relation.rejected",
+                         after={"suggestion": rel.id})
+    return Result(version=assignment.version)
+
+
+def relation_suggestion_reset(*, assignment_id: int, user, relation_id: int, expected_version: int) -> Result:
+    """Take back a rejection: the suggested link is offered again (the undo of reject)."""
+    with layer_lock(assignment_id=assignment_id, user=user, expected_version=expected_version) as assignment:
+        rel = _relation_suggestion(assignment, relation_id)
+        deleted, _ = RelationDecision.objects.filter(assignment=assignment, suggestion=rel).delete()
+        if deleted:
+            event_record(article=assignment.article, actor=user, kind="relation.reset", after={"suggestion": rel.id})
+    return Result(version=assignment.version)
 
 
 # --- relations --------------------------------------------------------------------------------

@@ -199,6 +199,58 @@ def test_relation_suggestion_accept_accepts_both_spans(api_client, work, annotat
     assert data["suggestions"] == [] and len(data["spans"]) == 2 and len(data["relations"]) == 1
 
 
+def test_suggested_links_are_rejected_one_by_one(api_client, work, annotator, annotator2, project):
+    """Reject a suggested link: no longer offered in this layer, its spans untouched, not brought
+    back by accept-above; reset (undo) offers it again; accept still works after a rejection;
+    another annotator's layer is not affected."""
+    article = work.article
+    police = make_suggestion(article, "SOURCE", *find(TEXT, "Police"), confidence=0.95)
+    claim = make_suggestion(article, "CLAIM", *find(TEXT, "families left"), confidence=0.9)
+    rel = make_suggested_relation(article, claim, police, confidence=0.9)
+    api_client.force_authenticate(annotator)
+    v = work.version
+    rej = api_client.post(url(work, f"relation-suggestions/{rel.id}/reject/"), {"expected_version": v}, format="json")
+    assert rej.status_code == 200, rej.content
+    v = rej.json()["version"]
+    assert v == work.version + 1
+    again = api_client.post(url(work, f"relation-suggestions/{rel.id}/reject/"), {"expected_version": v},
+                            format="json")
+    assert again.status_code == 200  # idempotent
+    v = again.json()["version"]
+    data = layer(api_client, work)
+    assert data["relation_suggestions"] == []
+    assert {s["id"] for s in data["suggestions"]} == {police.id, claim.id}  # the spans are still offered
+    assert ArticleEvent.objects.filter(article=article, kind="relation.rejected").count() == 1
+    bulk = api_client.post(url(work, "suggestions/accept-above/"), {"threshold": 0.5, "expected_version": v},
+                           format="json")
+    assert bulk.status_code == 200 and len(bulk.json()["spans"]) == 2 and bulk.json()["relations"] == []
+    v = bulk.json()["version"]
+    assert Relation.objects.filter(assignment=work).count() == 0
+
+    reset = api_client.post(url(work, f"relation-suggestions/{rel.id}/reset/"), {"expected_version": v},
+                            format="json")
+    assert reset.status_code == 200
+    v = reset.json()["version"]
+    assert [r["id"] for r in layer(api_client, work)["relation_suggestions"]] == [rel.id]
+    api_client.post(url(work, f"relation-suggestions/{rel.id}/reject/"), {"expected_version": v}, format="json")
+    v += 1
+    acc = api_client.post(url(work, f"relation-suggestions/{rel.id}/accept/"), {"expected_version": v},
+                          format="json")
+    assert acc.status_code == 200, acc.content
+    assert Relation.objects.filter(assignment=work).count() == 1
+
+    # someone else's layer on the same article still gets the suggestion
+    project.annotators_per_article = 2
+    project.save()
+    other = assignment_next(user=annotator2)
+    assert other.article_id == article.id
+    api_client.force_authenticate(annotator2)
+    assert [r["id"] for r in layer(api_client, other)["relation_suggestions"]] == [rel.id]
+    wrong = api_client.post(url(other, "relation-suggestions/999999/reject/"), {"expected_version": other.version},
+                            format="json")
+    assert wrong.status_code == 400
+
+
 def test_deleting_an_accepted_suggestion_rejects_it(api_client, work, annotator):
     sug = make_suggestion(work.article, "SOURCE", *find(TEXT, "Police"))
     api_client.force_authenticate(annotator)

@@ -231,3 +231,33 @@ def test_accept_all_above_threshold_in_one_step(page, live_server, project, anno
     page.reload()
     expect(page.locator("[data-suggestion]")).to_have_count(3)
     assert not Span.objects.filter(assignment=assignment).exists()
+
+
+def test_a_suggested_link_is_rejected_on_its_own_and_undone(page, live_server, project, annotator):
+    from annotations.models import RelationDecision
+    from tests.support.layers import make_suggested_relation
+
+    article = make_article(project, text="Officials said 42 people 😢 died, the Red Cross said on Friday.")
+    text = article.text
+    claim = make_suggestion(article, "CLAIM", *find(text, "42 people 😢 died"), confidence=0.9)
+    source = make_suggestion(article, "SOURCE", *find(text, "the Red Cross"), confidence=0.9)
+    rel = make_suggested_relation(article, claim, source, confidence=0.6)
+    login(page, live_server, "annotator")
+    page.get_by_role("button", name="Next article").first.click()
+    page.wait_for_url(re.compile(r"/annotate/\d+/$"))
+    expect(page.locator("#link-list li")).to_have_count(1)
+    page.get_by_role("button", name=re.compile(r"^Reject suggested link")).click()
+    expect(page.locator("#link-list li")).to_have_count(0)
+    expect(page.locator("[data-suggestion]")).to_have_count(2)  # both spans are still offered
+    wait_saved(page)
+    assignment = Assignment.objects.get(article=article)
+    assert RelationDecision.objects.filter(assignment=assignment, suggestion=rel, state="rejected").exists()
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator("#link-list")).to_contain_text("suggested")
+    wait_saved(page)
+    assert not RelationDecision.objects.filter(assignment=assignment).exists()
+    page.get_by_role("button", name=re.compile(r"^Reject suggested link")).click()
+    wait_saved(page)
+    page.reload()
+    expect(page.locator("[data-suggestion]")).to_have_count(2)
+    expect(page.locator("#link-list li")).to_have_count(0)  # still rejected after a reload

@@ -110,6 +110,20 @@ class AssignmentLayerViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         return _result(span_services.relation_suggestion_accept(
             assignment_id=assignment.id, user=request.user, relation_id=int(relation_id), **data))
 
+    @extend_schema(request=VersionedSerializer, responses=WriteResultSerializer)
+    def relation_suggestion_reject(self, request, pk=None, relation_id=None):
+        assignment = self.get_object()
+        data = self._valid(VersionedSerializer)
+        return _result(span_services.relation_suggestion_reject(
+            assignment_id=assignment.id, user=request.user, relation_id=int(relation_id), **data))
+
+    @extend_schema(request=VersionedSerializer, responses=WriteResultSerializer)
+    def relation_suggestion_reset(self, request, pk=None, relation_id=None):
+        assignment = self.get_object()
+        data = self._valid(VersionedSerializer)
+        return _result(span_services.relation_suggestion_reset(
+            assignment_id=assignment.id, user=request.user, relation_id=int(relation_id), **data))
+
     @extend_schema(request=RelationCreateSerializer, responses={201: WriteResultSerializer})
     def relation_create(self, request, pk=None):
         assignment = self.get_object()

@@ -341,6 +341,10 @@
         acc.type = "button"; acc.className = "button"; acc.dataset.acceptRel = key; acc.textContent = "Accept";
         acc.setAttribute("aria-label", "Accept suggested link " + desc.textContent);
         el.appendChild(acc);
+        var rej = document.createElement("button");
+        rej.type = "button"; rej.className = "button"; rej.dataset.rejectRel = key; rej.textContent = "Reject";
+        rej.setAttribute("aria-label", "Reject suggested link " + desc.textContent);
+        el.appendChild(rej);
       }
       f3.appendChild(el);
     });
@@ -751,6 +755,23 @@
     });
   }
 
+  function rejectRelationSuggestion(key, undoable) {
+    var rs = S.relSuggestions.get(key);
+    if (!rs) return;
+    S.relSuggestions.delete(key);
+    renderText();
+    save("reject suggested link", function (v) {
+      return request("POST", "relation-suggestions/" + rs.id + "/reject/", { expected_version: v });
+    });
+    if (undoable) pushUndo(function () {
+      S.relSuggestions.set(key, rs);
+      renderText();
+      save("undo link rejection", function (v) {
+        return request("POST", "relation-suggestions/" + rs.id + "/reset/", { expected_version: v });
+      });
+    });
+  }
+
   function pushUndo(fn) {
     S.undo.push(fn);
     if (S.undo.length > 200) S.undo.shift();
@@ -999,6 +1020,7 @@
     var b = ev.target.closest("button");
     if (b && b.dataset.unlink) { var rel = S.relations.get(b.dataset.unlink); if (rel) unlink(rel, true); return; }
     if (b && b.dataset.acceptRel) { acceptRelationSuggestion(b.dataset.acceptRel); return; }
+    if (b && b.dataset.rejectRel) { rejectRelationSuggestion(b.dataset.rejectRel, true); return; }
     if (b && b.dataset.relabel) { var it0 = selectedItem(); if (it0) relabel(it0, parseInt(b.dataset.relabel, 10), true); return; }
     if (b && b.dataset.action) {
       var it = selectedItem();
