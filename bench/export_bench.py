@@ -11,9 +11,12 @@ the approving Review), starts gunicorn (newsroom.wsgi, DEBUG off) on 127.0.0.1 a
 format, downloads `GET /api/projects/{id}/export/?format=F` with a Bearer token, timing the whole
 download (first byte to last) and reading the gunicorn worker's peak RSS (VmHWM in
 /proc/<pid>/status; the peak is reset before each download through /proc/<pid>/clear_refs).
-It also times spaCy's own tokenizer (`nlp.tokenizer.pipe`) and tokenizer + sentencizer
-(`nlp.pipe`, what conll/spacy use) over the same texts, in the same run, and prints a table with
-the ratios: each format against jsonl, and conll/spacy against the tokenizer.
+conll and spacy are downloaded twice: "cold", after emptying the project's token cache
+(ArticleTokens), so the export runs the tokenizer (and fills the cache), then "warm", reading the
+cached tokens; both must give the same bytes (sha256 printed). It also times spaCy's own tokenizer
+(`nlp.tokenizer.pipe`) and tokenizer + sentencizer (`nlp.pipe`, what conll/spacy compute) over the
+same texts, in the same run, and prints a table with the ratios: each format against jsonl, and
+conll/spacy (cold and warm) against the tokenizer.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ PY = sys.executable
 sys.path.insert(0, str(ROOT))
 
 FORMATS = ["jsonl", "doccano", "label-studio", "csv", "conll", "spacy"]
+TOKEN_FORMATS = ("conll", "spacy")  # timed twice: cold (token cache emptied first) and warm
 WORDS = [
     "the", "government", "said", "on", "monday", "that", "officials", "would", "review", "budget", "after",
     "reports", "showed", "a", "sharp", "rise", "in", "spending", "across", "regions", "while", "critics", "argued",
@@ -179,11 +183,13 @@ def download(port: int, project_id: int, fmt: str, token: str, query: str = "") 
                                  headers={"Authorization": f"Bearer {token}"})
     t0 = time.perf_counter()
     size = 0
+    digest = hashlib.sha256()
     with urllib.request.urlopen(req, timeout=900) as r:
         assert r.status == 200, r.status
         while block := r.read(1 << 20):
             size += len(block)
-    return time.perf_counter() - t0, size
+            digest.update(block)
+    return time.perf_counter() - t0, size, digest.hexdigest()
 
 
 def tokenizer_times(project_id: int) -> tuple[float, float]:
@@ -255,47 +261,66 @@ def main():
     warm_ids = {n: Article.objects.filter(project_id=pid).order_by("id").values_list("id", flat=True).first()
                 for n, pid in projects.items()}
 
+    from annotations.models import ArticleTokens
+
+    def clear_token_cache(project_id: int) -> int:
+        deleted = ArticleTokens.objects.filter(article__project_id=project_id).delete()[0]
+        connection.close()
+        return deleted
+
     connection.close()
     results = {}
+    rows = []  # (format, variant): "cold" tokenises (and fills the token cache), "warm" reads the cache
     # One fresh gunicorn per format, so each format's memory is measured in a clean worker.
     for fmt in formats:
+        variants = ["cold", "warm"] if fmt in TOKEN_FORMATS else [""]
+        rows += [(fmt, v) for v in variants]
         server = start_server(args.port, args.workers, env)
         try:
             pids = worker_pids(server.pid)
             # warm-up: load the format's code (spaCy for conll/spacy) with a one-article export
             download(args.port, projects[sizes[0]], fmt, token, f"&ids={warm_ids[sizes[0]]}")
             for n in sizes:
-                best = None
-                for _ in range(args.repeat):
-                    for pid in pids:
-                        reset_peak(pid)
-                    before = max(status_kb(pid, "VmRSS") for pid in pids)
-                    cpu0 = sum(cpu_seconds(pid) for pid in pids)
-                    seconds, size = download(args.port, projects[n], fmt, token)
-                    cpu = sum(cpu_seconds(pid) for pid in pids) - cpu0
-                    peak = max(status_kb(pid, "VmHWM") for pid in pids)
-                    if best is None or seconds < best[0]:
-                        best = (seconds, size, peak, before, cpu)
-                results[(n, fmt)] = best
-                s, size, peak, before, cpu = best
-                print(f"N={n:>6} {fmt:<13} {s:7.2f} s (worker CPU {cpu:6.2f} s) {size / 1e6:9.1f} MB  "
-                      f"worker peak RSS {peak / 1024:6.0f} MB (before {before / 1024:.0f} MB)", flush=True)
+                for variant in variants:
+                    best = None
+                    for _ in range(args.repeat):
+                        if variant == "cold":
+                            clear_token_cache(projects[n])
+                        for pid in pids:
+                            reset_peak(pid)
+                        before = max(status_kb(pid, "VmRSS") for pid in pids)
+                        cpu0 = sum(cpu_seconds(pid) for pid in pids)
+                        seconds, size, sha = download(args.port, projects[n], fmt, token)
+                        cpu = sum(cpu_seconds(pid) for pid in pids) - cpu0
+                        peak = max(status_kb(pid, "VmHWM") for pid in pids)
+                        if best is None or seconds < best[0]:
+                            best = (seconds, size, peak, before, cpu, sha)
+                    results[(n, fmt, variant)] = best
+                    s, size, peak, before, cpu, sha = best
+                    print(f"N={n:>6} {fmt:<13} {variant:<4} {s:7.2f} s (worker CPU {cpu:6.2f} s) {size / 1e6:9.1f} MB  "
+                          f"worker peak RSS {peak / 1024:6.0f} MB (before {before / 1024:.0f} MB) "
+                          f"sha256 {sha[:16]}", flush=True)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
     connection.connect()
     print()
     print(f"load average during the run: {os.getloadavg()}")
-    print(f"{'N':>6} {'format':<13} {'seconds':>8} {'CPU s':>7} {'MB':>8} {'peak RSS MB':>12} {'x jsonl':>8} "
+    print(f"{'N':>6} {'format':<18} {'seconds':>8} {'CPU s':>7} {'MB':>8} {'peak RSS MB':>12} {'x jsonl':>8} "
           f"x tokenizer (wall, CPU)")
     for n in sizes:
         tok, tok_cpu, tok_sent = tokenizer_times(projects[n])
-        base = results.get((n, "jsonl"), (None,))[0]
-        for fmt in formats:
-            s, size, peak, _, cpu = results[(n, fmt)]
+        base = results.get((n, "jsonl", ""), (None,))[0]
+        for fmt, variant in rows:
+            s, size, peak, _, cpu, _sha = results[(n, fmt, variant)]
             vs_json = f"{s / base:8.2f}" if base else f"{'-':>8}"
-            vs_tok = f"{s / tok:6.2f} ({cpu / tok_cpu:.2f} CPU)" if fmt in ("conll", "spacy") else ""
-            print(f"{n:>6} {fmt:<13} {s:8.2f} {cpu:7.2f} {size / 1e6:8.1f} {peak / 1024:12.0f} {vs_json} {vs_tok}")
+            vs_tok = f"{s / tok:6.2f} ({cpu / tok_cpu:.2f} CPU)" if fmt in TOKEN_FORMATS else ""
+            name = f"{fmt} {variant}".strip()
+            print(f"{n:>6} {name:<18} {s:8.2f} {cpu:7.2f} {size / 1e6:8.1f} {peak / 1024:12.0f} {vs_json} {vs_tok}")
+        for fmt in TOKEN_FORMATS:
+            if (n, fmt, "cold") in results:
+                same = results[(n, fmt, "cold")][5] == results[(n, fmt, "warm")][5]
+                print(f"{n:>6} {fmt}: cold and warm downloads {'identical' if same else 'DIFFER'} (sha256)")
         print(f"{n:>6} spaCy nlp.tokenizer.pipe {tok:.2f} s (CPU {tok_cpu:.2f} s); with spaCy's sentencizer "
               f"(nlp.pipe) {tok_sent:.2f} s")
     print("targets: jsonl < 3 s at N=10000, peak RSS < 300 MB and flat in N; other formats < 3x jsonl; "

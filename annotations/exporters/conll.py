@@ -40,74 +40,66 @@ def _utf8_offsets(joined: str, data: bytes):
     return to_bytes
 
 
+PRE = ("", "\n", "\n" + HEADER)  # what comes before a token: nothing, a sentence break, a new document
+
+
 def batch_text(b: Batch) -> bytes:
-    """The batch's documents in CoNLL, as UTF-8 bytes: every line is a gather of byte ranges from
-    the joined texts and a small pool of tag strings."""
+    """The batch's documents in CoNLL, as UTF-8 bytes. Each visible token is two byte ranges: its
+    text in the joined texts, then a piece from a small pool, its "\t<tag>\n" and what comes before
+    the next token (see PRE); the output is one numpy gather of those ranges."""
     import numpy
 
     n = len(b.starts)
     names = ["O"]
     index: dict[str, int] = {}
     codes = numpy.zeros(n, dtype="int64")
-    if b.ents:
-        label_code = numpy.empty(len(b.ents), dtype="int64")
-        for k, (_d, _first, _last, span) in enumerate(b.ents):
-            label = span["label"]
-            code = index.get(label)
-            if code is None:
-                code = index[label] = len(names)
-                names += ["B-" + label, "I-" + label]
-            label_code[k] = code
+    if b.ent_spans:
+        for label in {s["label"] for s in b.ent_spans}:
+            index[label] = len(names)
+            names += ["B-" + label, "I-" + label]
+        label_code = numpy.array([index[s["label"]] for s in b.ent_spans], dtype="int64")
         widths = b.ent_last - b.ent_first
         inside = numpy.repeat(b.ent_first - (numpy.cumsum(widths) - widths), widths) + numpy.arange(int(widths.sum()))
         codes[inside] = numpy.repeat(label_code + 1, widths)
         codes[b.ent_first] = label_code
     keep = numpy.flatnonzero(~b.is_space)
-    # which document each kept token is in, and whether it starts its document / a sentence
-    doc_of = numpy.searchsorted(b.token_offsets, keep, side="right") - 1
-    first_in_doc = numpy.ones(len(keep), dtype=bool)
-    first_in_doc[1:] = doc_of[1:] != doc_of[:-1]
-    if len(numpy.unique(doc_of)) != len(b.articles):  # a document without a visible token
+    k = len(keep)
+    doc_first = numpy.searchsorted(keep, b.token_offsets[:-1])  # each document's first visible token
+    if k == 0 or (doc_first >= k).any() or (keep[numpy.minimum(doc_first, k - 1)] >= b.token_offsets[1:]).any():
+        # a document without a visible token
         return "".join(_slow_doc(b, d) for d in range(len(b.articles))).encode("utf-8", "surrogatepass")
-    sentence = numpy.cumsum(b.sent_start)[keep]
-    new_sentence = numpy.zeros(len(keep), dtype=bool)
-    new_sentence[1:] = sentence[1:] != sentence[:-1]
-    # the pool: joined texts, then "\n" + HEADER, then each "\t<tag>\n"; all offsets in bytes
+    # what comes before each visible token: a sentence starting at it or at a whitespace token
+    # just before it is a blank line; a document's first token gets the header
+    pre = numpy.zeros(k, dtype="int64")
+    after = numpy.searchsorted(keep, numpy.flatnonzero(b.sent_start), side="left")
+    pre[after[(after > 0) & (after < k)]] = 1
+    pre[doc_first] = 2
     joined = b.joined
     data = joined.encode("utf-8", "surrogatepass")
     to_bytes = _utf8_offsets(joined, data)
-    extra = "\n" + HEADER
-    pieces = [data, extra.encode("ascii")]
-    tag_pos, tag_len, pos = [], [], len(data) + len(extra)
+    # the pool: the joined texts, HEADER, then "\t<tag>\n" + PRE[p] for each tag and p
+    pieces = [data, HEADER.encode("ascii")]
+    piece_pos, piece_len, pos = [], [], len(data) + len(HEADER)
     for name in names:
-        piece = ("\t" + name + "\n").encode("utf-8", "surrogatepass")
-        pieces.append(piece)
-        tag_pos.append(pos)
-        tag_len.append(len(piece))
-        pos += len(piece)
+        for before in PRE:
+            piece = ("\t" + name + "\n" + before).encode("utf-8", "surrogatepass")
+            pieces.append(piece)
+            piece_pos.append(pos)
+            piece_len.append(len(piece))
+            pos += len(piece)
     pool = numpy.frombuffer(b"".join(pieces), dtype="uint8")
-    header_at = len(data)  # "\n" + HEADER; the batch's first document skips the "\n"
-    pre_start = numpy.full(len(keep), header_at, dtype="int64")
-    pre_len = numpy.where(first_in_doc, len(extra), new_sentence.astype("int64"))
-    pre_start[0] += 1
-    pre_len[0] -= 1
-    kept_codes = codes[keep]
+    after_piece = codes[keep] * len(PRE)
+    after_piece[:-1] += pre[1:]
     tok_start = to_bytes(b.starts[keep])
-    seg_start = numpy.empty(3 * len(keep), dtype="int64")
-    seg_len = numpy.empty(3 * len(keep), dtype="int64")
-    seg_start[0::3], seg_len[0::3] = pre_start, pre_len
-    seg_start[1::3], seg_len[1::3] = tok_start, to_bytes(b.ends[keep]) - tok_start
-    seg_start[2::3] = numpy.array(tag_pos, dtype="int64")[kept_codes]
-    seg_len[2::3] = numpy.array(tag_len, dtype="int64")[kept_codes]
-    used = seg_len > 0
-    seg_start, seg_len = seg_start[used], seg_len[used]
-    # gather indexes as a running sum: +1 inside a segment, a jump at each segment's first byte
+    seg_start = numpy.empty(2 * k + 1, dtype="int64")
+    seg_len = numpy.empty(2 * k + 1, dtype="int64")
+    seg_start[0], seg_len[0] = len(data), len(HEADER)  # the batch's first document: no "\n" before it
+    seg_start[1::2], seg_len[1::2] = tok_start, to_bytes(b.ends[keep]) - tok_start
+    seg_start[2::2] = numpy.array(piece_pos, dtype="int64")[after_piece]
+    seg_len[2::2] = numpy.array(piece_len, dtype="int64")[after_piece]
     out_at = numpy.cumsum(seg_len) - seg_len
-    total = int(seg_len.sum())
-    step = numpy.ones(total, dtype="int64")
-    step[out_at] = seg_start
-    step[out_at[1:]] -= seg_start[:-1] + seg_len[:-1] - 1
-    gather = numpy.cumsum(step)
+    total = int(out_at[-1] + seg_len[-1])
+    gather = numpy.repeat(seg_start - out_at, seg_len) + numpy.arange(total)
     return pool[gather].tobytes() + b"\n"
 
 
@@ -137,7 +129,7 @@ def _slow_doc(b: Batch, d: int) -> str:
 
 def render(articles: Iterable[dict], *, on_tokens=None) -> Iterator[bytes]:
     """`on_tokens(batch.fresh)`, if given, receives the token blobs of the texts tokenised here."""
-    for b in batches(articles, keep_tokens=on_tokens is not None):
+    for b in batches(articles, keep_tokens=on_tokens is not None, orth=False):
         if on_tokens is not None and b.fresh:
             on_tokens(b.fresh)
         yield batch_text(b)

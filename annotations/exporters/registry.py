@@ -16,6 +16,8 @@ class ExportFormat:
     all_layers: bool  # can hold every person's layer (layer=all)
     char_offsets: bool  # has character offsets (so offsets=utf16 applies)
     streams: bool  # rendered item by item (False: written to a file first)
+    tokens: bool = False  # token level: spaCy's tokens, from the token cache when it has them
+
 
     @property
     def content_type(self) -> str:
@@ -25,8 +27,8 @@ class ExportFormat:
     def extension(self) -> str:
         return self.module.EXTENSION
 
-    def render(self, articles):
-        return self.module.render(articles)
+    def render(self, articles, **kwargs):
+        return self.module.render(articles, **kwargs)
 
 
 FORMATS: dict[str, ExportFormat] = {
@@ -35,8 +37,9 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("jsonl", jsonl, "Native JSON Lines, one article per line", True, True, True),
         ExportFormat("doccano", doccano, "doccano JSONL (sequence labelling with relations)", False, True, True),
         ExportFormat("label-studio", label_studio, "Label Studio task JSON array", True, True, True),
-        ExportFormat("conll", conll, "Token-level BIO, one token per line", False, False, True),
-        ExportFormat("spacy", spacy_docbin, "spaCy DocBin (.spacy) with doc.spans and doc.ents", False, False, False),
+        ExportFormat("conll", conll, "Token-level BIO, one token per line", False, False, True, tokens=True),
+        ExportFormat("spacy", spacy_docbin, "spaCy DocBin (.spacy) with doc.spans and doc.ents", False, False, False,
+                     tokens=True),
         ExportFormat("csv", csv_, "CSV, one row per span", True, True, True),
     ]
 }

@@ -98,10 +98,9 @@ class DocBinWriter:
         tokens = numpy.zeros((n, 4), dtype="uint64")  # ORTH, ENT_IOB, ENT_TYPE, SENT_START (attr id order)
         tokens[:, 0] = b.orth
         tokens[:, 1] = IOB_O
-        if b.ents:
-            hashes: dict[str, int] = {}
-            label_hash = numpy.array([hashes.get(e[3]["label"]) or hashes.setdefault(e[3]["label"],
-                                      strings.add(e[3]["label"])) for e in b.ents], dtype="uint64")
+        if b.ent_spans:
+            hashes = {label: strings.add(label) for label in {s["label"] for s in b.ent_spans}}
+            label_hash = numpy.array([hashes[s["label"]] for s in b.ent_spans], dtype="uint64")
             widths = b.ent_last - b.ent_first
             inside = (numpy.repeat(b.ent_first - (numpy.cumsum(widths) - widths), widths)
                       + numpy.arange(int(widths.sum())))
@@ -116,7 +115,8 @@ class DocBinWriter:
         groups: list[dict[str, list]] = [{} for _ in b.articles]
         starts, ends = b.starts.tolist(), b.ends.tolist()
         t0s, c0s = b.token_offsets.tolist(), b.text_offsets.tolist()
-        for d, first, last, span in b.spans:
+        for d, first, last, span in zip(b.span_doc.tolist(), b.span_first.tolist(), b.span_last.tolist(), b.span_refs,
+                                        strict=True):
             t0, c0 = t0s[d], c0s[d]
             groups[d].setdefault(span["label"], []).append(
                 (span["id"], first - t0, last - t0, starts[first] - c0, ends[last - 1] - c0))
@@ -218,10 +218,10 @@ def write(articles: Iterable[dict], out: BinaryIO, *, on_tokens=None) -> int:
     return count
 
 
-def render(articles: Iterable[dict]) -> Iterator[bytes]:
+def render(articles: Iterable[dict], *, on_tokens=None) -> Iterator[bytes]:
     """The file's bytes, in blocks, after it has been written to a temporary file."""
     with tempfile.TemporaryFile() as tmp:
-        write(articles, tmp)
+        write(articles, tmp, on_tokens=on_tokens)
         tmp.seek(0)
         while block := tmp.read(COPY_BLOCK):
             yield block

@@ -22,6 +22,7 @@ the caller to store.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
@@ -29,9 +30,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 BATCH_SIZE = 128
-CACHE_FORMAT = 1  # bump when the blob layout or what is derived from the tokenizer changes
+CACHE_FORMAT = 2  # bump when the blob layout or what is derived from the tokenizer changes
 SPACE, SPACY_FLAG, SENT = 1, 2, 4  # token flags in a blob
-_HEAD = struct.Struct("<BI")  # format, number of tokens
+_HEAD = struct.Struct("<BBII")  # format, 32-bit lengths?, number of tokens, size of the first section
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +49,12 @@ def tokenizer_id() -> str:
     import spacy
 
     return f"spacy-{spacy.__version__}-en/{CACHE_FORMAT}"
+
+
+def text_digest(text: str) -> str:
+    """SHA-256 of a text, the key a token blob is stored under (computed from the text exported,
+    so a blob is never used for another text)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -101,35 +108,39 @@ def sentence_starts(is_punct, in_punct_chars, doc_starts=None):
 # --- per-document token arrays: (lengths uint32, flags uint8, orth uint64) ------------------------
 
 def encode_tokens(lengths, flags, orth) -> bytes:
-    """The cache blob of one document's tokens."""
+    """The cache blob of one document's tokens: a header, then two zlib sections, the token
+    lengths (uint16 when they fit) and flags, and the ORTH hashes (read only by the spacy format)."""
     import numpy
 
-    head = _HEAD.pack(CACHE_FORMAT, len(lengths))
-    body = (numpy.ascontiguousarray(lengths, dtype="<u4").tobytes() + numpy.ascontiguousarray(flags, "u1").tobytes()
-            + numpy.ascontiguousarray(orth, dtype="<u8").tobytes())
-    return head + zlib.compress(body, 1)
+    wide = bool(len(lengths)) and int(lengths.max()) > 0xFFFF
+    first = zlib.compress(numpy.ascontiguousarray(lengths, dtype="<u4" if wide else "<u2").tobytes()
+                          + numpy.ascontiguousarray(flags, dtype="u1").tobytes(), 1)
+    second = zlib.compress(numpy.ascontiguousarray(orth, dtype="<u8").tobytes(), 1)
+    return _HEAD.pack(CACHE_FORMAT, wide, len(lengths), len(first)) + first + second
 
 
-def decode_tokens(blob: bytes, text_length: int):
-    """(lengths, flags, orth) from a blob, or None if it is not a blob of this format for a text of
-    `text_length` code points (the tokens and their trailing spaces must cover the text exactly)."""
+def decode_tokens(blob: bytes, text_length: int, *, orth: bool = True):
+    """(lengths, flags, orth or None) from a blob, or None if it is not a blob of this format for a
+    text of `text_length` code points (the tokens and their trailing spaces must cover the text)."""
     import numpy
 
     try:
-        version, n = _HEAD.unpack_from(blob)
+        version, wide, n, first_size = _HEAD.unpack_from(blob)
         if version != CACHE_FORMAT:
             return None
-        raw = zlib.decompress(memoryview(blob)[_HEAD.size:])
-    except (struct.error, zlib.error, TypeError):
+        view = memoryview(blob)
+        raw = zlib.decompress(view[_HEAD.size:_HEAD.size + first_size])
+        hashes = zlib.decompress(view[_HEAD.size + first_size:]) if orth else None
+    except (struct.error, zlib.error, TypeError, ValueError):
         return None
-    if len(raw) != 13 * n:
+    width = 4 if wide else 2
+    if len(raw) != (width + 1) * n or (hashes is not None and len(hashes) != 8 * n):
         return None
-    lengths = numpy.frombuffer(raw, dtype="<u4", count=n)
-    flags = numpy.frombuffer(raw, dtype="u1", count=n, offset=4 * n)
-    orth = numpy.frombuffer(raw, dtype="<u8", count=n, offset=5 * n)
+    lengths = numpy.frombuffer(raw, dtype="<u4" if wide else "<u2", count=n)
+    flags = numpy.frombuffer(raw, dtype="u1", count=n, offset=width * n)
     if int(lengths.sum(dtype="int64")) + int(numpy.count_nonzero(flags & SPACY_FLAG)) != text_length:
         return None
-    return lengths, flags, orth
+    return lengths, flags, None if hashes is None else numpy.frombuffer(hashes, dtype="<u8")
 
 
 def _tokenise(texts: list[str]) -> list[tuple]:
@@ -169,38 +180,61 @@ class Batch:
     ends: object
     is_space: object  # bool
     spacy: object  # bool: a space follows the token
-    orth: object  # uint64 hashes
+    orth: object  # uint64 hashes (None if not asked for)
     sent_start: object  # bool
-    ents: list  # [(doc index, first token, last token, span)] global tokens, non-overlapping per doc
-    spans: list  # [(doc index, first token, last token, span)] every span, widened to tokens
-    ent_first: object = None  # int64 arrays of the ents' tokens (as in `ents`)
+    # the spans widened to tokens (global token indexes, last exclusive), as arrays and the span dicts:
+    # every span that covers a token, and the non-overlapping choice (doc.ents, BIO tags) per doc
+    span_doc: object = None
+    span_first: object = None
+    span_last: object = None
+    span_refs: list = field(default_factory=list)
+    ent_doc: object = None
+    ent_first: object = None
     ent_last: object = None
+    ent_spans: list = field(default_factory=list)
     fresh: list = field(default_factory=list)  # [(article, blob)] tokenised here (keep_tokens=True)
+
+    @property
+    def ents(self) -> list[tuple]:
+        """[(doc index, first token, last token, span)]"""
+        return list(zip(self.ent_doc.tolist(), self.ent_first.tolist(), self.ent_last.tolist(), self.ent_spans,
+                        strict=True))
+
+    @property
+    def spans(self) -> list[tuple]:
+        """[(doc index, first token, last token, span)]"""
+        return list(zip(self.span_doc.tolist(), self.span_first.tolist(), self.span_last.tolist(), self.span_refs,
+                        strict=True))
 
     @property
     def joined(self) -> str:
         return "".join(self.texts)
 
 
-def _widen(articles: list[dict], text_offsets, starts, ends):
-    """Every span widened to tokens, and the non-overlapping choice for doc.ents / BIO tags."""
+def _widen(articles: list[dict], text_offsets, starts, ends) -> dict:
+    """Every span widened to tokens, and the non-overlapping choice for doc.ents / BIO tags
+    (the Batch fields span_* and ent_*)."""
     import numpy
 
-    refs, lo, hi = [], [], []
+    refs, lo, hi, counts = [], [], [], []
     for off, article in zip(text_offsets.tolist(), articles):  # noqa: B905 - text_offsets has one more
-        for s in article["spans"]:
-            refs.append(s)
-            lo.append(s["start"] + off)
-            hi.append(s["end"] + off)
+        items = article["spans"]
+        refs += items
+        lo += [s["start"] + off for s in items]
+        hi += [s["end"] + off for s in items]
+        counts.append(len(items))
+    empty = numpy.zeros(0, dtype="int64")
     if not refs:
-        return [], [], numpy.zeros(0, dtype="int64"), numpy.zeros(0, dtype="int64")
+        return {"span_doc": empty, "span_first": empty, "span_last": empty, "span_refs": [],
+                "ent_doc": empty, "ent_first": empty, "ent_last": empty, "ent_spans": []}
     lo_a = numpy.array(lo, dtype="int64")
     hi_a = numpy.array(hi, dtype="int64")
     firsts = numpy.searchsorted(ends, lo_a, side="right")
     lasts = numpy.searchsorted(starts, hi_a, side="left")
-    doc_of = numpy.searchsorted(text_offsets, lo_a, side="right") - 1
-    doc_l, first_l, last_l = doc_of.tolist(), firsts.tolist(), lasts.tolist()
-    spans = [(d, f, la, s) for d, f, la, s in zip(doc_l, first_l, last_l, refs, strict=True) if f < la]
+    doc = numpy.repeat(numpy.arange(len(articles)), counts)
+    covers = firsts < lasts
+    out = {"span_doc": doc[covers], "span_first": firsts[covers], "span_last": lasts[covers],
+           "span_refs": refs if covers.all() else [refs[i] for i in numpy.flatnonzero(covers).tolist()]}
     # candidates: one span per distinct range (the first listed), longest first at each start;
     # the documents' ranges are disjoint, so one pass over the batch is one pass per document
     order = numpy.lexsort((numpy.arange(len(refs)), lo_a - hi_a, lo_a))
@@ -208,22 +242,26 @@ def _widen(articles: list[dict], text_offsets, starts, ends):
     distinct = numpy.ones(len(order), dtype=bool)
     distinct[1:] = (lo_s[1:] != lo_s[:-1]) | (hi_s[1:] != hi_s[:-1])
     order = order[distinct]
-    ents, ent_first, ent_last = [], [], []
-    char_end, tok_end = -1, 0
-    for i, a, b, f, la in zip(order.tolist(), lo_a[order].tolist(), hi_a[order].tolist(), firsts[order].tolist(),
-                              lasts[order].tolist(), strict=True):
-        if a < char_end:  # overlaps the previous chosen range (non_overlapping)
-            continue
-        char_end = b
-        if f < la and f >= tok_end:  # its tokens do not overlap the previous entity's
-            ents.append((doc_l[i], f, la, refs[i]))
-            ent_first.append(f)
-            ent_last.append(la)
-            tok_end = la
-    return spans, ents, numpy.array(ent_first, dtype="int64"), numpy.array(ent_last, dtype="int64")
+    lo_s, hi_s, f_s, l_s = lo_a[order], hi_a[order], firsts[order], lasts[order]
+    if not ((lo_s[1:] >= hi_s[:-1]).all() and (f_s < l_s).all() and (f_s[1:] >= l_s[:-1]).all()):
+        # something overlaps, in characters or in tokens: the greedy choice, one candidate at a time
+        # (otherwise, the usual case, every candidate is chosen)
+        chosen = []
+        char_end, tok_end = -1, 0
+        for k, a, b, f, la in zip(range(len(order)), lo_s.tolist(), hi_s.tolist(), f_s.tolist(), l_s.tolist(),
+                                  strict=True):
+            if a < char_end:  # overlaps the previous chosen range (non_overlapping)
+                continue
+            char_end = b
+            if f < la and f >= tok_end:  # its tokens do not overlap the previous entity's
+                chosen.append(k)
+                tok_end = la
+        order, f_s, l_s = order[chosen], f_s[chosen], l_s[chosen]
+    out.update(ent_doc=doc[order], ent_first=f_s, ent_last=l_s, ent_spans=[refs[i] for i in order.tolist()])
+    return out
 
 
-def _analyse(articles: list[dict], keep_tokens: bool = False) -> Batch:
+def _analyse(articles: list[dict], keep_tokens: bool = False, orth: bool = True) -> Batch:
     import numpy
 
     texts = [a["text"] for a in articles]
@@ -232,7 +270,7 @@ def _analyse(articles: list[dict], keep_tokens: bool = False) -> Batch:
     for i, article in enumerate(articles):
         blob = article.get("tokens")
         if blob is not None:
-            per_doc[i] = decode_tokens(blob, len(texts[i]))
+            per_doc[i] = decode_tokens(blob, len(texts[i]), orth=orth)
         if per_doc[i] is None:
             missing.append(i)
     fresh = []
@@ -249,29 +287,31 @@ def _analyse(articles: list[dict], keep_tokens: bool = False) -> Batch:
     if per_doc:
         lengths = numpy.concatenate([p[0] for p in per_doc]).astype("int64")
         flags = numpy.concatenate([p[1] for p in per_doc])
-        orth = numpy.concatenate([p[2] for p in per_doc])
+        orth = numpy.concatenate([p[2] for p in per_doc]) if orth else None
     else:
-        lengths, flags, orth = numpy.zeros(0, "int64"), numpy.zeros(0, "uint8"), numpy.zeros(0, "uint64")
+        lengths, flags = numpy.zeros(0, "int64"), numpy.zeros(0, "uint8")
+        orth = numpy.zeros(0, "uint64") if orth else None
     spacy = (flags & SPACY_FLAG).astype(bool)
     # each document's tokens and trailing spaces cover its text, so offsets are one running sum
     step = lengths + spacy
     starts = numpy.cumsum(step) - step
     ends = starts + lengths
-    spans, ents, ent_first, ent_last = _widen(articles, text_offsets, starts, ends)
     return Batch(articles=articles, texts=texts, text_offsets=text_offsets, token_offsets=token_offsets,
                  starts=starts, ends=ends, is_space=(flags & SPACE).astype(bool), spacy=spacy, orth=orth,
-                 sent_start=(flags & SENT).astype(bool), ents=ents, spans=spans, ent_first=ent_first,
-                 ent_last=ent_last, fresh=fresh)
+                 sent_start=(flags & SENT).astype(bool), fresh=fresh, **_widen(articles, text_offsets, starts, ends))
 
 
-def batches(articles: Iterable[dict], size: int = BATCH_SIZE, *, keep_tokens: bool = False) -> Iterator[Batch]:
+def batches(
+    articles: Iterable[dict], size: int = BATCH_SIZE, *, keep_tokens: bool = False, orth: bool = True
+) -> Iterator[Batch]:
     """The articles tokenised (or read from their "tokens" blob) and analysed in batches of `size`.
-    With `keep_tokens`, each batch's `fresh` lists the blobs of the texts it tokenised."""
+    With `keep_tokens`, each batch's `fresh` lists the blobs of the texts it tokenised; without
+    `orth`, `Batch.orth` is None (conll does not need the hashes)."""
     batch: list[dict] = []
     for article in articles:
         batch.append(article)
         if len(batch) >= size:
-            yield _analyse(batch, keep_tokens)
+            yield _analyse(batch, keep_tokens, orth)
             batch = []
     if batch:
-        yield _analyse(batch, keep_tokens)
+        yield _analyse(batch, keep_tokens, orth)

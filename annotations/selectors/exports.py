@@ -9,6 +9,11 @@ Rejected decisions (tombstones) are never exported. With `include_suggestions=tr
 suggestions (assignment NULL, pending) that the exported layer has not decided on are added with
 origin="machine", state="pending" (as their own "machine" layer with layer=all).
 
+Token formats (conll, spacy): with `tokens=True` the dicts are brief (id, text, layer, spans with
+id, label, start and end, relations: what those formats read, fetched without the other columns
+and joins) and carry "text_hash" (the SHA-256 of the text) and "tokens": the cached token blob
+(ArticleTokens) if one was stored for this very text and tokenizer, else None (exporters.tokenize).
+
 Streaming: `export_articles()` reads articles with `QuerySet.iterator(chunk_size=...)` and, per
 chunk, fetches assignments, spans, relations and approving reviews in ONE query each, so the
 number of queries grows with the number of chunks, not of articles, and memory with the chunk.
@@ -26,6 +31,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotations.exporters.base import OFFSET_UNITS
 from annotations.exporters.registry import FORMATS
+from annotations.exporters.tokenize import text_digest, tokenizer_id
 from annotations.models import (
     Article,
     ArticleStatus,
@@ -203,6 +209,10 @@ ARTICLE_FIELDS = ("id", "title", "text", "url", "outlet", "author", "published_a
 SPAN_KEYS = ("id", "label", "start", "end", "text", "author", "origin", "state", "confidence", "model_version")
 SPAN_FIELDS = ("id", "label__name", "start", "end", "text", "created_by__username", "origin", "state", "confidence",
                "model_version", "article_id", "assignment_id")
+# Token formats (tokens=True) read only these: the text, the spans' ids, labels and offsets, the links.
+BRIEF_ARTICLE_FIELDS = ("id", "text")
+BRIEF_SPAN_KEYS = ("id", "label", "start", "end")
+BRIEF_SPAN_FIELDS = ("id", "label__name", "start", "end", "article_id", "assignment_id")
 
 
 def _chunks(iterable, size: int):
@@ -234,7 +244,10 @@ def _choose_layers(rows, layer_mode: str) -> dict[int, list[tuple]]:
     return chosen
 
 
-def _chunk_articles(rows: list[tuple], filters: ExportFilters) -> list[dict]:
+TOKEN_FIELDS = ("token_cache__text_hash", "token_cache__tokenizer", "token_cache__data")
+
+
+def _chunk_articles(rows: list[tuple], filters: ExportFilters, tokens: bool = False) -> list[dict]:
     ids = [r[0] for r in rows]
     assignment_rows = Assignment.objects.filter(article_id__in=ids).values_list(
         "id", "article_id", "kind", "submitted_at", "status", "user__username")
@@ -252,12 +265,13 @@ def _chunk_articles(rows: list[tuple], filters: ExportFilters) -> list[dict]:
     if filters.labels:
         spans = spans.filter(label__name__in=filters.labels)
     groups: dict[tuple, list] = {}
-    for row in spans.order_by("article_id", "start", "end", "id").values_list(*SPAN_FIELDS):
-        key = (row[11], row[10])
+    span_keys, span_fields = (BRIEF_SPAN_KEYS, BRIEF_SPAN_FIELDS) if tokens else (SPAN_KEYS, SPAN_FIELDS)
+    for row in spans.order_by("article_id", "start", "end", "id").values_list(*span_fields):
+        key = (row[-1], row[-2])
         group = groups.get(key)
         if group is None:
             group = groups[key] = []
-        group.append(dict(zip(SPAN_KEYS, row)))  # noqa: B905 - the row's trailing columns are not exported
+        group.append(dict(zip(span_keys, row)))  # noqa: B905 - the row's trailing columns are not exported
     decided: dict[int, set] = defaultdict(set)  # article -> suggestions its exported layer decided on
     if filters.include_suggestions:
         for article_id, suggestion_id in Span.objects.filter(
@@ -272,16 +286,25 @@ def _chunk_articles(rows: list[tuple], filters: ExportFilters) -> list[dict]:
         relations[assignment_id][article_id].append({"id": rid, "from": f, "to": t, "type": type_name})
 
     reviewers: dict[int, str | None] = {}
-    for article_id, username in Review.objects.filter(
-        article_id__in=ids, decision=ReviewDecision.APPROVED
-    ).order_by("article_id", "-created_at", "-id").values_list("article_id", "reviewer__username"):
-        reviewers.setdefault(article_id, username)
+    if not tokens:
+        for article_id, username in Review.objects.filter(
+            article_id__in=ids, decision=ReviewDecision.APPROVED
+        ).order_by("article_id", "-created_at", "-id").values_list("article_id", "reviewer__username"):
+            reviewers.setdefault(article_id, username)
 
     out = []
+    article_fields = BRIEF_ARTICLE_FIELDS if tokens else ARTICLE_FIELDS
+    n_fields = len(article_fields)
+    tokenizer = tokenizer_id() if tokens else None
     for row in rows:
-        article = dict(zip(ARTICLE_FIELDS, row, strict=True))
+        article = dict(zip(article_fields, row[:n_fields], strict=True))
+        if tokens:
+            digest = text_digest(article["text"])
+            cached_hash, cached_tokenizer, data = row[n_fields:]
+            article["text_hash"] = digest
+            article["tokens"] = data if cached_hash == digest and cached_tokenizer == tokenizer else None
         aid = article["id"]
-        if article["published_at"] is not None:
+        if article.get("published_at") is not None:
             article["published_at"] = article["published_at"].isoformat()
         layers_out = []
         for assignment_id, kind, username in chosen.get(aid, []):
@@ -322,16 +345,19 @@ def _chunk_articles(rows: list[tuple], filters: ExportFilters) -> list[dict]:
 
 
 def export_articles(
-    *, project: Project, filters: ExportFilters, chunk_size: int = CHUNK_SIZE, on_chunk=None
+    *, project: Project, filters: ExportFilters, chunk_size: int = CHUNK_SIZE, on_chunk=None, tokens: bool = False
 ) -> Iterator[dict]:
     """Yield the article dicts to export (see annotations.exporters.base), chunk by chunk.
 
     `on_chunk(n)` is called after each chunk with the number of articles in it (job progress).
     Offsets are code points; the caller converts (exporters.base.with_offsets).
+    `tokens`: brief dicts for the token formats, with "text_hash" and the cached "tokens" blob
+    (see the module docstring).
     """
-    rows = export_article_queryset(project=project, filters=filters).values_list(*ARTICLE_FIELDS)
+    fields = BRIEF_ARTICLE_FIELDS + TOKEN_FIELDS if tokens else ARTICLE_FIELDS
+    rows = export_article_queryset(project=project, filters=filters).values_list(*fields)
     for chunk in _chunks(rows.iterator(chunk_size=chunk_size), chunk_size):
-        yield from _chunk_articles(chunk, filters)
+        yield from _chunk_articles(chunk, filters, tokens)
         if on_chunk is not None:
             on_chunk(len(chunk))
 

@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -27,7 +28,8 @@ from django.utils.text import slugify
 
 from annotations.exporters.base import with_offsets
 from annotations.exporters.registry import ExportFormat, get_format
-from annotations.models import ExportJob, JobStatus, Project
+from annotations.exporters.tokenize import tokenizer_id
+from annotations.models import ArticleTokens, ExportJob, JobStatus, Project
 from annotations.selectors.exports import (
     ExportFilters,
     export_article_queryset,
@@ -67,16 +69,120 @@ def export_format_and_filters(*, format_name: str, params) -> tuple[ExportFormat
     return get_format(format_name), filters
 
 
+_DONE = object()
+
+
+def prefetched(items: Iterable, *, batch: int = 128, depth: int = 4) -> Iterator:
+    """Yield `items`, read ahead in a thread (at most `depth` batches of `batch` items in hand).
+
+    For the token formats: the thread's queries wait on PostgreSQL (psycopg lets go of the GIL
+    meanwhile) while this thread tokenises and assembles. The thread has its own database
+    connection, closed when it ends; so inside a transaction (whose snapshot another connection
+    would not see; tests) nothing is read ahead. Errors in the thread are raised here; leaving the
+    loop early stops the thread."""
+    import queue
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.in_atomic_block:
+        yield from items
+        return
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(value) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(value, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            pending = []
+            for item in items:
+                pending.append(item)
+                if len(pending) >= batch:
+                    if not put(pending):
+                        return
+                    pending = []
+            if pending:
+                put(pending)
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(exc)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    thread = threading.Thread(target=produce, name="export-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            got = q.get()
+            if got is _DONE:
+                break
+            if isinstance(got, BaseException):
+                raise got
+            yield from got
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+@contextmanager
+def _gc_frozen():
+    """The objects alive now (Django, spaCy, ...: most of the heap) are left out of the garbage
+    collector's full passes while the block runs. A token export allocates millions of short-lived
+    objects, and each full pass over the whole heap cost it about 0.6 s of CPU at 10,000 articles.
+    Nothing is leaked: they are handed back to the collector afterwards."""
+    import gc
+
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _gc_frozen_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    with _gc_frozen():
+        yield from chunks
+
+
+def export_tokens_store(fresh: list[tuple[dict, bytes]]) -> None:
+    """Keep the token blobs an export made (token cache, annotations.models.ArticleTokens), each
+    under the hash of the text it was made from; a newer blob for the same article replaces it."""
+    tokenizer = tokenizer_id()
+    now = timezone.now()
+    ArticleTokens.objects.bulk_create(
+        [ArticleTokens(article_id=a["id"], text_hash=a["text_hash"], tokenizer=tokenizer, data=blob, updated_at=now)
+         for a, blob in fresh],
+        update_conflicts=True, unique_fields=["article"],
+        update_fields=["text_hash", "tokenizer", "data", "updated_at"],
+    )
+
+
 def export_render(
     *, project: Project, fmt: ExportFormat, filters: ExportFilters, counts: ExportCounts | None = None,
     on_chunk=None, chunk_size: int | None = None,
 ) -> Iterator[bytes]:
-    """The export as an iterator of bytes chunks (lazy: nothing is read before the first chunk)."""
+    """The export as an iterator of bytes chunks (lazy: nothing is read before the first chunk).
+    Token formats use the token cache and fill it for the texts they tokenise."""
     kwargs = {"chunk_size": chunk_size} if chunk_size else {}
+    if fmt.tokens:
+        kwargs["tokens"] = True
     articles = export_articles(project=project, filters=filters, on_chunk=on_chunk, **kwargs)
+    if fmt.tokens:
+        articles = prefetched(articles)
     if counts is not None:
         articles = _counted(articles, counts)
-    return fmt.render(with_offsets(articles, filters.offsets))
+    articles = with_offsets(articles, filters.offsets)
+    if fmt.tokens:
+        return _gc_frozen_chunks(fmt.render(articles, on_tokens=export_tokens_store))
+    return fmt.render(articles)
 
 
 def export_filename(*, project: Project, fmt: ExportFormat, name: str = "") -> str:
@@ -106,8 +212,10 @@ def export_write(
     if fmt.name == "spacy":
         from annotations.exporters import spacy_docbin
 
-        articles = _counted(export_articles(project=project, filters=filters, on_chunk=on_chunk), counts)
-        spacy_docbin.write(articles, writer)
+        articles = _counted(prefetched(
+            export_articles(project=project, filters=filters, on_chunk=on_chunk, tokens=True)), counts)
+        with _gc_frozen():
+            spacy_docbin.write(articles, writer, on_tokens=export_tokens_store)
     else:
         for chunk in export_render(project=project, fmt=fmt, filters=filters, counts=counts, on_chunk=on_chunk):
             writer.write(chunk)

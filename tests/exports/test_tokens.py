@@ -23,6 +23,7 @@ TEXTS = [
     "Police said the road was closed.\r\nThe mayor claimed 🇺🇦 aid arrived on Monday, according to Reuters.",
     "Dr. Smith met Mr. Jones. 😀 Fine.\r\n\r\nNext line? ok…  “Quoted,” he said.   ",
     "x",
+    " \n\n ",  # no visible token: conll takes the token-by-token path for its batch
     "Ünïcødé Straße — naïve café's. 中文句子。Done!",
 ]
 
