@@ -77,7 +77,7 @@ def export_run(self, job_id: int) -> None:
     """Write an export job's file (services.exports); a finished job is left as it is."""
     from annotations.services.exports import export_job_run
 
-    export_job_run(job_id=int(job_id))
+    export_job_run(job_id=int(job_id), delivery=self.request.id or "")
 
 
 @shared_task(bind=True, name="annotations.webhook_deliver", acks_late=True, ignore_result=True, max_retries=None)

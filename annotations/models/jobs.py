@@ -107,6 +107,12 @@ class ExportJob(DeliveredJob):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # a dataset version's name is unique in its project (empty only for a moment, while the
+            # job gets its default name)
+            models.UniqueConstraint(fields=["project", "name"], condition=~Q(name=""),
+                                    name="exportjob_name_unique_per_project"),
+        ]
 
     def __str__(self):
         return self.name or f"Export {self.pk} ({self.format})"

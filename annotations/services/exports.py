@@ -246,7 +246,7 @@ def export_job_create(*, project: Project, requested_by, format_name: str, name:
     `name` names the dataset version (unique per project; empty: "<slug>-<format>-<id>").
     `filters` is a dict of export options (the same as the streaming endpoint's query parameters).
     """
-    from annotations.tasks import export_run
+    from annotations.services.jobs import job_send
 
     fmt, parsed = export_format_and_filters(format_name=format_name, params=filters or {})
     name = (name or "").strip()
@@ -269,7 +269,7 @@ def export_job_create(*, project: Project, requested_by, format_name: str, name:
                 job.save(update_fields=["name"])
     except IntegrityError as exc:
         raise ValidationError({"name": "An export with this name already exists in this project."}) from exc
-    transaction.on_commit(lambda: export_run.delay(job.id))
+    transaction.on_commit(lambda: job_send(ExportJob, job.id))  # broker down: the sweeper sends it later
     return job
 
 
@@ -282,15 +282,15 @@ def _progress(job_id: int):
     return on_chunk
 
 
-def export_job_run(*, job_id: int) -> ExportJob:
-    """Write the job's file (in the worker). A job that is done or failed is left as it is."""
-    with transaction.atomic():
-        job = ExportJob.objects.select_for_update().select_related("project").get(id=job_id)
-        if job.status in (JobStatus.DONE, JobStatus.FAILED):
-            return job
-        job.status = JobStatus.RUNNING
-        job.processed = 0
-        job.save(update_fields=["status", "processed"])
+def export_job_run(*, job_id: int, delivery: str = "") -> ExportJob | None:
+    """Write the job's file (in the worker). A job that is done or failed, or that another delivery
+    is writing, is left as it is (services/jobs.job_claim)."""
+    from annotations.services.jobs import job_claim
+
+    if job_claim(ExportJob, job_id=job_id, delivery=delivery) is None:
+        return ExportJob.objects.filter(id=job_id).first()
+    ExportJob.objects.filter(id=job_id).update(processed=0)
+    job = ExportJob.objects.select_related("project").get(id=job_id)
     fmt = get_format(job.format)
     filters = export_filters_parse(job.filters, format_name=job.format)
     folder = export_dir() / str(job.project_id)

@@ -102,9 +102,9 @@ def delivered_jobs_sweep(model, *, limit: int = 1000) -> dict:
 
 
 def jobs_sweep() -> dict:
-    """Every kind of job: pre-annotation, import, webhook deliveries."""
+    """Every kind of job: pre-annotation, import, export, webhook deliveries."""
     from annotations.services.preannotation import preannotation_jobs_sweep
     from annotations.services.webhooks import webhook_deliveries_sweep
 
     return {"preannotation": preannotation_jobs_sweep(), "import": delivered_jobs_sweep(ImportJob),
-            "webhooks": webhook_deliveries_sweep()}
+            "export": delivered_jobs_sweep(ExportJob), "webhooks": webhook_deliveries_sweep()}

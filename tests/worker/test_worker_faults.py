@@ -205,12 +205,14 @@ def test_redis_restarted_with_nothing_kept(project, editor, own_redis, tmp_path)
     _assert_preannotated_once(articles)
 
 
-def test_import_job_sent_while_redis_is_down_runs_once_when_it_returns(project, editor, own_redis, tmp_path, settings):
-    """A large upload (an import job) while Redis is down: accepted, waits in the database, and the
-    sweeper sends it when Redis is back; its articles are imported once."""
+def test_import_and_export_jobs_made_while_redis_is_down_run_once_when_it_returns(project, editor, manager,
+                                                                                    own_redis, tmp_path, settings):
+    """A large upload (an import job) and an export job while Redis is down: both accepted, both
+    wait in the database, and the sweeper sends them when Redis is back; each runs once."""
     import json
 
-    from annotations.models import ImportJob
+    from annotations.models import ExportJob, ImportJob
+    from annotations.services.exports import export_job_create
     from annotations.services.intake import import_job_create
 
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -221,11 +223,17 @@ def test_import_job_sent_while_redis_is_down_runs_once_when_it_returns(project, 
                                                log_path=tmp_path / "worker.log"):
         own_redis.kill()
         job = import_job_create(project=project, user=editor, name="feed.jsonl", data=body)
-        job.refresh_from_db()
-        assert job.status == JobStatus.QUEUED and job.enqueued_at is None  # waiting in the database
+        export = export_job_create(project=project, requested_by=manager, format_name="jsonl", name="while down",
+                                   filters={"status": "all"})
+        for row in (job, export):
+            row.refresh_from_db()
+            assert row.status == JobStatus.QUEUED and row.enqueued_at is None  # waiting in the database
         own_redis.start()  # back, empty
-        wait_until(lambda: ImportJob.objects.filter(id=job.id, status__in=["done", "failed"]).exists(),
-                   timeout=120, what="the sweeper and worker to run the import after Redis returned")
+        wait_until(lambda: ImportJob.objects.filter(id=job.id, status__in=["done", "failed"]).exists()
+                   and ExportJob.objects.filter(id=export.id, status__in=["done", "failed"]).exists(),
+                   timeout=120, what="the sweeper and worker to run both jobs after Redis returned")
+    export.refresh_from_db()
+    assert export.status == JobStatus.DONE and export.sha256 and export.claim, export.error
     job.refresh_from_db()
     log = (tmp_path / "worker.log").read_text()[-2000:]
     assert job.status == JobStatus.DONE, (job.error, log)
