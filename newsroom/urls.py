@@ -4,6 +4,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from annotations.web.health import healthz
+
 admin.site.site_header = "Newsroom annotations"
 admin.site.site_title = "Newsroom annotations"
 admin.site.index_title = "Projects, articles and annotations"
@@ -16,6 +18,7 @@ login_view = auth_views.LoginView.as_view(
 )
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=static("annotations/favicon.svg"), permanent=True)),
     path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
