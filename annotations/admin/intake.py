@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.widgets import AdminURLFieldWidget
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,8 +18,9 @@ from annotations.admin.scoping import EDITORS
 from annotations.intake import ParsedArticle, Rejection, apply_wire_header
 from annotations.models import Article, ImportJob, JobStatus, Project
 from annotations.selectors.projects import project_list_for_user
-from annotations.services.articles import article_text_update
+from annotations.services.articles import META_FIELDS, article_meta_update, article_text_update
 from annotations.services.articles import text_hash as compute_hash
+from annotations.services.errors import ConflictError
 from annotations.services.intake import articles_import, import_job_create, intake_limits, parse_files
 from annotations.text.normalize import normalize_text
 
@@ -195,13 +197,48 @@ class ArticleIntakeAdminMixin:
         }
         return TemplateResponse(request, "admin/annotations/article/import_job.html", context)
 
+    def get_readonly_fields(self, request, obj=None):
+        """The status moves only through the workflow (assign, submit, review), and an article stays
+        in its project (its spans use that project's labels); provenance is a record."""
+        extra = ["status", "source_name"] + (["project"] if obj is not None else [])
+        return [*super().get_readonly_fields(request, obj), *extra]
+
     def save_model(self, request, obj, form, change):
-        if change and "text" in form.changed_data:
-            new_text = obj.text
-            obj.text = Article.objects.filter(pk=obj.pk).values_list("text", flat=True).get()
+        """A change goes through the services, under the article's row lock and its version check:
+        metadata through article_meta_update, the text through article_text_update (re-anchoring).
+        Someone else's change since the page was loaded is reported, never overwritten."""
+        if not change:
             super().save_model(request, obj, form, change)
-            expected = form.cleaned_data.get("expected_version") or obj.version
-            updated = article_text_update(article=obj, text=new_text, user=request.user, expected_version=expected)
-            obj.text, obj.version, obj.text_hash = updated.text, updated.version, updated.text_hash
             return
-        super().save_model(request, obj, form, change)
+        expected = form.cleaned_data.get("expected_version")
+        if expected is None:
+            expected = obj.version
+        try:
+            with transaction.atomic():
+                current = Article.objects.get(pk=obj.pk)
+                meta = {f: form.cleaned_data[f] for f in META_FIELDS
+                        if f in form.cleaned_data and form.cleaned_data[f] != getattr(current, f)}
+                if meta:
+                    current = article_meta_update(article=current, user=request.user, expected_version=expected,
+                                                  **meta)
+                    expected = current.version
+                if "text" in form.changed_data:
+                    current = article_text_update(article=current, text=form.cleaned_data["text"],
+                                                  user=request.user, expected_version=expected)
+        except ConflictError as exc:
+            request._article_conflict = str(exc)
+            obj.refresh_from_db()
+            return
+        obj.refresh_from_db()
+
+    def response_change(self, request, obj):
+        conflict = getattr(request, "_article_conflict", None)
+        if conflict:
+            messages.error(request, f"Not saved: {conflict} Reload the page to see their version.")
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def log_change(self, request, obj, message):
+        if getattr(request, "_article_conflict", None):
+            return None  # nothing was changed
+        return super().log_change(request, obj, message)

@@ -160,7 +160,8 @@ def article_meta_update(*, article: Article, user, expected_version: int, **fiel
         locked.full_clean(exclude=["project", "text", "text_hash", "created_by", "status"], validate_unique=False,
                           validate_constraints=False)
         if fields:
-            locked.save(update_fields=[*fields, "updated_at"])
+            locked.version += 1  # a second editor's stale form is refused, not silently merged
+            locked.save(update_fields=[*fields, "version", "updated_at"])
             event_record(article=locked, actor=user, kind="meta.updated", before=before,
                          after={k: _jsonable(getattr(locked, k)) for k in fields})
     return locked

@@ -1,5 +1,7 @@
 """The admin side: the change form edits text through the service; pasted text; the import job page."""
 
+import unittest.mock
+
 import pytest
 
 from annotations.models import Article, Assignment, ImportJob, LabelType, Span
@@ -52,6 +54,48 @@ def test_change_form_on_a_stale_page_is_an_error_not_a_loss(client, project, sta
     assert r.status_code == 200 and "changed this article since you opened it" in r.content.decode()
     article.refresh_from_db()
     assert article.text == "Original text."
+
+
+def test_change_form_cannot_jump_the_workflow_or_move_the_article(client, project, staff_editor):
+    """Status (the review workflow's), project (its spans use that project's labels) and provenance
+    are read-only in the change form: posting them changes nothing."""
+    from annotations.services.projects import project_create
+
+    other = project_create(name="Other desk", slug="other-desk", created_by=staff_editor)
+    article = make_article(project, text="The mayor said 3 bridges closed.")
+    page = client.get(f"/admin/annotations/article/{article.id}/change/").content.decode()
+    assert 'name="status"' not in page and 'name="project"' not in page and 'name="source_name"' not in page
+    r = client.post(f"/admin/annotations/article/{article.id}/change/",
+                    change_data(article, status="approved", project=other.id, source_name="x", title="Bridges"))
+    assert r.status_code == 302
+    article.refresh_from_db()
+    assert (article.status, article.project_id, article.source_name) == ("new", project.id, "")
+    assert article.title == "Bridges" and article.version == 2  # metadata went through the service
+
+
+def test_a_change_racing_the_form_is_reported_not_overwritten(client, project, staff_editor, editor):
+    """Someone saves between the form's check and its save: the later save is refused with a message
+    (the service checks the version under the row lock), and the other person's change stays."""
+    from annotations.services.articles import article_meta_update
+
+    article = make_article(project, text="The mayor said 3 bridges closed.", title="Old")
+    data = change_data(article, title="Mine")
+    from annotations.admin.intake import ArticleChangeForm
+
+    real_clean = ArticleChangeForm.clean
+
+    def clean_then_someone_else_saves(form):
+        cleaned = real_clean(form)
+        article_meta_update(article=Article.objects.get(pk=article.pk), user=editor, expected_version=1,
+                            title="Theirs")
+        return cleaned
+
+    with unittest.mock.patch.object(ArticleChangeForm, "clean", clean_then_someone_else_saves):
+        r = client.post(f"/admin/annotations/article/{article.id}/change/", data, follow=True)
+    article.refresh_from_db()
+    assert article.title == "Theirs"
+    page = r.content.decode()
+    assert "Not saved" in page and "changed since you loaded it" in page and "was changed successfully" not in page
 
 
 def test_pasted_text_is_imported(client, project, staff_editor):
