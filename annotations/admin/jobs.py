@@ -4,7 +4,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from annotations import models as m
-from annotations.admin.scoping import EDITORS, ProjectScopedAdminMixin
+from annotations.admin.scoping import EDITORS, ProjectScopedAdminMixin, ReadOnlyRecordMixin
 from annotations.selectors.projects import user_roles
 
 RERUN_ROLES = {"editor", "manager"}
@@ -170,7 +170,7 @@ def retry_failed_jobs(modeladmin, request, queryset):
 
 
 @admin.register(m.PreannotationJob)
-class PreannotationJobAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class PreannotationJobAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     project_field = "article__project"
     change_roles = EDITORS
     list_display = ["id", "article", "status", "preannotator", "model_version", "attempts", "span_count",
@@ -187,7 +187,7 @@ class PreannotationJobAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(m.ImportJob)
-class ImportJobAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class ImportJobAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     change_roles = EDITORS
     list_display = ["id", "project", "original_name", "status", "processed", "total", "created_at"]
     list_filter = ["status"]
@@ -207,8 +207,27 @@ class ExportJobAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
         return False
 
 
+@admin.action(description="Use the selected model version for pre-annotation")
+def activate_trained_model(modeladmin, request, queryset):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from annotations.services.training import trained_model_activate
+
+    models_ = list(queryset.select_related("project"))
+    if len(models_) != 1:
+        modeladmin.message_user(request, "Choose exactly one model version.", messages.ERROR)
+        return
+    try:
+        model = trained_model_activate(model=models_[0], actor=request.user)
+    except (PermissionDenied, ValidationError) as exc:
+        modeladmin.message_user(request, "; ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+        return
+    modeladmin.message_user(request, f"{model.project}: new pre-annotation jobs use {model}.", messages.SUCCESS)
+
+
 @admin.register(m.TrainedModel)
-class TrainedModelAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class TrainedModelAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
+    actions = [activate_trained_model]
     list_display = ["project", "version", "status", "activated", "f1", "baseline_f1", "train_count", "eval_count",
                     "created_at"]
     list_filter = ["status", "activated", "project"]

@@ -224,3 +224,20 @@ class OwnerScopedAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return self.has_view_permission(request, obj)
+
+
+class ReadOnlyRecordMixin:
+    """For records that only services write (spans and links, assignments, reviews, jobs, models):
+    the admin lists, filters and shows them, and changes happen through its actions or the
+    workspace, review and upload pages, which keep versions, history and invariants. Editing a row
+    by hand here could move a span off its quote or jump the review workflow, so nobody can."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+

@@ -1,11 +1,11 @@
 from django.contrib import admin
 
 from annotations import models as m
-from annotations.admin.scoping import ProjectScopedAdminMixin
+from annotations.admin.scoping import ProjectScopedAdminMixin, ReadOnlyRecordMixin
 
 
 @admin.register(m.Span)
-class SpanAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class SpanAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     project_field = "article__project"
     list_display = ["id", "article", "label", "start", "end", "text", "origin", "state", "confidence", "assignment"]
     list_filter = ["origin", "state", "label__name"]
@@ -14,23 +14,17 @@ class SpanAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(m.Relation)
-class RelationAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class RelationAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     project_field = "article__project"
     list_display = ["id", "article", "from_span", "type", "to_span", "origin", "state"]
     raw_id_fields = ["article", "assignment", "from_span", "to_span", "job"]
 
 
 @admin.register(m.RelationDecision)
-class RelationDecisionAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class RelationDecisionAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     """Rejected link suggestions, per layer: a record written by the workspace, read-only here."""
 
     project_field = "assignment__article__project"
     list_display = ["id", "assignment", "suggestion", "state", "created_by", "created_at"]
     list_filter = ["state"]
     raw_id_fields = ["assignment", "suggestion"]
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
 from annotations import models as m
-from annotations.admin.scoping import EDITORS, ProjectScopedAdminMixin
+from annotations.admin.scoping import EDITORS, ProjectScopedAdminMixin, ReadOnlyRecordMixin
 from annotations.models import Role
 from annotations.selectors.projects import project_list_for_user
 from annotations.services.workflow import assignments_assign, assignments_distribute
@@ -76,7 +76,7 @@ def distribute_round_robin(modeladmin, request, queryset):
 
 
 @admin.register(m.Assignment)
-class AssignmentAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class AssignmentAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     list_display = ["article", "user", "kind", "status", "version", "submitted_at"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["article"]
@@ -86,7 +86,7 @@ class AssignmentAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(m.Review)
-class ReviewAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class ReviewAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     list_display = ["article", "reviewer", "decision", "created_at"]
     list_filter = ["decision"]
     raw_id_fields = ["article"]

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from annotations.models import JobStatus, LabelType, Project, TrainedModel
+from annotations.models import JobStatus, LabelType, Project, Role, TrainedModel
 from annotations.preannotators.evaluation import micro_average, span_prf
 from annotations.selectors.approved import ApprovedArticle, approved_spans_for_project
 
@@ -177,3 +177,25 @@ def trained_model_train(*, model_id: int) -> TrainedModel | None:
     log.info("model %s: overlap F1 %.3f vs %s %.3f -> %s", model, overlap_f1(metrics), baseline_name,
              overlap_f1(baseline), "activated" if better else "kept, not activated")
     return model
+
+
+def trained_model_activate(*, model: TrainedModel, actor) -> TrainedModel:
+    """Make `model` the project's pre-annotator by hand (e.g. go back to an earlier version after a
+    worse one, or keep one that lost narrowly). Editors and managers; the model must have finished
+    training and its files must still be there. New pre-annotation jobs use it from now on."""
+    from annotations.services.workflow import check_role
+
+    check_role(user=actor, project=model.project, roles=(Role.EDITOR, Role.MANAGER), what="choose the model")
+    if model.status != JobStatus.DONE or not model.path or not Path(model.path).is_dir():
+        raise ValidationError(f"{model} cannot be used: it did not finish training or its files are gone.")
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(id=model.project_id)
+        TrainedModel.objects.filter(project=project, activated=True).exclude(id=model.id).update(activated=False)
+        TrainedModel.objects.filter(id=model.id).update(activated=True)
+        project.active_model_id = model.id
+        project.preannotator = "trained"
+        project.save(update_fields=["active_model", "preannotator"])
+    log.info("model %s activated by %s", model, actor)
+    model.refresh_from_db()
+    return model
+

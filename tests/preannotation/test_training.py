@@ -142,3 +142,29 @@ def test_a_redelivered_training_run_is_failed_not_looped(project, editor):
     assert again.status == JobStatus.FAILED and "interrupted" in again.error
     project.refresh_from_db()
     assert project.active_model_id is None
+
+
+def test_an_editor_switches_to_an_earlier_model_version_by_hand(project, editor, annotator, tmp_path, client):
+    """Rollback: the admin action makes a finished model version the project's pre-annotator (one
+    active at a time); an annotator may not; a version whose files are gone is refused."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    (tmp_path / "v1").mkdir()
+    v1 = TrainedModel.objects.create(project=project, version=1, status=JobStatus.DONE, path=str(tmp_path / "v1"))
+    v2 = TrainedModel.objects.create(project=project, version=2, status=JobStatus.DONE, path=str(tmp_path / "v2"),
+                                     activated=True)
+    with pytest.raises(PermissionDenied):
+        training.trained_model_activate(model=v1, actor=annotator)
+    with pytest.raises(ValidationError, match="files are gone"):
+        training.trained_model_activate(model=v2, actor=editor)
+    editor.is_staff = True
+    editor.save(update_fields=["is_staff"])
+    client.force_login(editor)
+    r = client.post("/admin/annotations/trainedmodel/", {"action": "activate_trained_model",
+                                                          "_selected_action": [v1.id]}, follow=True)
+    assert r.status_code == 200 and "new pre-annotation jobs use" in r.content.decode()
+    project.refresh_from_db()
+    assert project.preannotator == "trained" and project.active_model_id == v1.id
+    assert list(TrainedModel.objects.filter(project=project, activated=True)) == [v1]
+    # the record itself cannot be edited by hand
+    assert client.get(f"/admin/annotations/trainedmodel/{v1.id}/change/").content.count(b'name="_save"') == 0
