@@ -33,6 +33,7 @@ from annotations.services import workflow
 from annotations.services.errors import ConflictError
 
 REVIEW_ROLES = {Role.REVIEWER, Role.MANAGER}
+LOWEST_AGREEMENT_ROWS = 50
 FIGURE_ROLES = {Role.MANAGER, Role.EDITOR, Role.REVIEWER}
 
 
@@ -145,9 +146,17 @@ def project_page(request, project_id: int):
     agreement = project_agreement(project=project)
     timeline = project_timeline(project=project, agreement=agreement)
     progress = project_progress(project=project)
+    # where annotators disagree most first: what an editor looks at (the API has every article)
+    articles = sorted(agreement["articles"],
+                      key=lambda r: (r["f1_overlap"] is None, r["f1_overlap"] or 0.0, r["article"]))
+    titles = dict(Article.objects.filter(id__in=[r["article"] for r in articles[:LOWEST_AGREEMENT_ROWS]])
+                  .values_list("id", "title"))
+    lowest = [{**r, "title": titles.get(r["article"]) or f"Article {r['article']}"}
+              for r in articles[:LOWEST_AGREEMENT_ROWS]]
     return TemplateResponse(
         request, "annotations/review/project.html",
         _context(request, title=str(project), project=project, agreement=agreement, progress=progress,
+                 lowest_agreement=lowest, articles_compared=len(articles),
                  charts=_charts(timeline), can_distribute=bool(held & {Role.EDITOR, Role.MANAGER}),
                  is_round_robin=project.assignment_policy == "round_robin"),
     )

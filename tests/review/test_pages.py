@@ -163,3 +163,15 @@ def test_progress_counts_and_csv(two_per_article, annotator, annotator2, editor)
     assert ["label", "CLAIM", "annotated", "4"] in rows
     api = client.get(f"/api/projects/{two_per_article.id}/progress/").json()
     assert {"status": "submitted", "label": "Submitted", "count": 2} in api["statuses"]
+
+
+def test_project_page_lists_the_lowest_agreement_first(two_per_article, annotator, annotator2, reviewer):
+    agree, _ = annotate_and_submit(two_per_article, {annotator: [("CLAIM", 11, 21)], annotator2: [("CLAIM", 11, 21)]},
+                                   text=f"{TEXT} agree", title="They agree")
+    differ, _ = annotate_and_submit(two_per_article, {annotator: [("CLAIM", 11, 21)],
+                                                      annotator2: [("SOURCE", 23, 26)]},
+                                    text=f"{TEXT} differ", title="They differ <b>")
+    html = _client(reviewer).get(f"/projects/{two_per_article.id}/").content.decode()
+    table = html[html.index('id="article-agreement"'):]
+    assert table.index(f"/review/{differ.id}/") < table.index(f"/review/{agree.id}/")
+    assert "They differ &lt;b&gt;" in table and "2 compared articles." in html
