@@ -31,6 +31,7 @@ from annotations.models import (
     AssignmentStatus,
     LabelType,
     Project,
+    Relation,
     Review,
     ReviewDecision,
     Role,
@@ -202,6 +203,52 @@ def segments(text: str, spans: list[tuple[int, int, str]]) -> list[dict]:
     return out
 
 
+@dataclass
+class MergedLink:
+    key: tuple  # ((start, end, label) of the from span, (start, end, label) of the to span, type name)
+    from_text: str
+    to_text: str
+    holders: dict[int, int] = field(default_factory=dict)  # annotation assignment id -> relation id
+    final_relation_id: int | None = None
+    cells: list = field(default_factory=list)
+    agreed: bool = False
+    take_relation_id: int | None = None
+
+    @property
+    def from_label(self):
+        return self.key[0][2]
+
+    @property
+    def to_label(self):
+        return self.key[1][2]
+
+    @property
+    def type(self):
+        return self.key[2]
+
+
+def _merged_links(annotation: list[Assignment], review: Assignment | None) -> list[MergedLink]:
+    """Every link of the annotators' layers and the review layer, matched by what it joins (the two
+    spans' offsets and labels) and its type. One query."""
+    ids = [a.id for a in annotation] + ([review.id] if review else [])
+    merged: dict[tuple, MergedLink] = {}
+    for rel in (Relation.objects.filter(assignment_id__in=ids, state=SuggestionState.ACCEPTED)
+                .select_related("from_span__label", "to_span__label", "type").order_by("id")):
+        f, t = rel.from_span, rel.to_span
+        key = ((f.start, f.end, f.label.name), (t.start, t.end, t.label.name), rel.type.name)
+        row = merged.setdefault(key, MergedLink(key=key, from_text=f.text, to_text=t.text))
+        if review and rel.assignment_id == review.id:
+            row.final_relation_id = rel.id
+        else:
+            row.holders.setdefault(rel.assignment_id, rel.id)
+    rows = sorted(merged.values(), key=lambda r: r.key)
+    for row in rows:
+        row.cells = [row.holders.get(layer.id) for layer in annotation]
+        row.agreed = len(row.holders) == len(annotation) and bool(annotation)
+        row.take_relation_id = next((c for c in row.cells if c), None)
+    return rows
+
+
 def review_compare(*, article: Article) -> dict:
     """Everything the review page shows, in a fixed number of queries: the annotators' layers side
     by side, the merged list of spans with who has each and whether it is in the review layer."""
@@ -239,6 +286,7 @@ def review_compare(*, article: Article) -> dict:
         for layer in annotation
     ]
     final = by_layer[review.id] if review else []
+    links = _merged_links(annotation, review)
     texts = {article.id: article.text}
     agreement = agreement_table(
         texts,
@@ -249,6 +297,7 @@ def review_compare(*, article: Article) -> dict:
     return {
         "columns": columns,
         "merged": rows,
+        "links": links,
         "review": review,
         "final": final,
         "final_segments": segments(article.text, [(s.start, s.end, s.label.name) for s in final]),

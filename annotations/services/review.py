@@ -215,3 +215,43 @@ def review_drop_span(*, article: Article, span: Span, user, expected_version: in
     event_record(article=article, actor=user, kind="span.deleted", before=span_snapshot(span))
     Span.objects.filter(id=span.id).delete()
     _bump(review)
+
+
+@transaction.atomic
+def review_take_relation(*, article: Article, relation: Relation, user, expected_version: int | None = None
+                         ) -> Relation:
+    """Merge link by link: copy one annotator's link into the review layer, with the two spans it
+    joins when the final version does not have them yet."""
+    if (relation.article_id != article.id or relation.assignment is None
+            or relation.assignment.kind != AssignmentKind.ANNOTATION):
+        raise ValidationError("That link is not in an annotator's layer of this article.")
+    article, review = _locked_review(article, user)
+    _check_editable(review, article, user, expected_version)
+    ends = [relation.from_span, relation.to_span]
+    mapping = _copy_spans(review=review, spans=ends, actor=user)
+    taken, created = Relation.objects.get_or_create(
+        from_span=mapping[ends[0].id], to_span=mapping[ends[1].id], type=relation.type,
+        defaults={"article_id": article.id, "assignment": review, "origin": relation.origin,
+                  "created_by_id": relation.created_by_id},
+    )
+    if created:
+        event_record(article=article, actor=user, kind="relation.created",
+                     after={"id": taken.id, "type": relation.type.name, "from": taken.from_span_id,
+                            "to": taken.to_span_id, "assignment": review.id, "copied_from": relation.id})
+    _bump(review)
+    return taken
+
+
+@transaction.atomic
+def review_drop_relation(*, article: Article, relation: Relation, user, expected_version: int | None = None) -> None:
+    """Remove a link from the review layer (its spans stay)."""
+    article, review = _locked_review(article, user)
+    if relation.assignment_id != review.id:
+        raise ValidationError("That link is not in the review layer.")
+    _check_editable(review, article, user, expected_version)
+    event_record(article=article, actor=user, kind="relation.deleted",
+                 before={"id": relation.id, "type": relation.type.name, "from": relation.from_span_id,
+                         "to": relation.to_span_id, "assignment": review.id})
+    Relation.objects.filter(id=relation.id).delete()
+    _bump(review)
+

@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from annotations.models import Article, Assignment, AssignmentKind, Project, Role, Span
+from annotations.models import Article, Assignment, AssignmentKind, Project, Relation, Role, Span
 from annotations.selectors.projects import project_list_for_user, user_roles
 from annotations.selectors.review import (
     article_timeline,
@@ -122,6 +122,19 @@ def _review_post(request, article):
             span = Span.objects.get(id=_int(request.POST.get("span")), article=article)
             review_services.review_drop_span(article=article, span=span, user=request.user, expected_version=expected)
             messages.success(request, f"Removed “{span.text[:60]}” from the final version.")
+        elif action == "take_link":
+            relation = Relation.objects.select_related("assignment", "from_span", "to_span", "type").get(
+                id=_int(request.POST.get("relation")), article=article)
+            review_services.review_take_relation(article=article, relation=relation, user=request.user,
+                                                 expected_version=expected)
+            messages.success(request, f"Took the link “{relation.from_span.text[:40]}” → "
+                                      f"“{relation.to_span.text[:40]}”.")
+        elif action == "drop_link":
+            relation = Relation.objects.select_related("type").get(id=_int(request.POST.get("relation")),
+                                                                   article=article)
+            review_services.review_drop_relation(article=article, relation=relation, user=request.user,
+                                                 expected_version=expected)
+            messages.success(request, "Removed the link from the final version.")
         elif action == "approve":
             workflow.review_approve(article=article, user=request.user, comment=request.POST.get("comment", ""))
             messages.success(request, "Approved.")
@@ -130,7 +143,7 @@ def _review_post(request, article):
             messages.success(request, "Returned to the annotators.")
         else:
             messages.error(request, "Unknown action.")
-    except (Assignment.DoesNotExist, Span.DoesNotExist):
+    except (Assignment.DoesNotExist, Span.DoesNotExist, Relation.DoesNotExist):
         messages.error(request, "That no longer exists; the page was out of date.")
     except ConflictError as exc:
         messages.error(request, exc.message)

@@ -175,3 +175,43 @@ def test_project_page_lists_the_lowest_agreement_first(two_per_article, annotato
     table = html[html.index('id="article-agreement"'):]
     assert table.index(f"/review/{differ.id}/") < table.index(f"/review/{agree.id}/")
     assert "They differ &lt;b&gt;" in table and "2 compared articles." in html
+
+
+def test_review_page_compares_links_and_merges_them_one_by_one(two_per_article, annotator, annotator2, reviewer):
+    """Alice said taxes rose. Bob denied it: both annotators mark the same spans, but link the claim
+    to different sources. The Links table shows both as differences; take and drop work per link."""
+    from annotations.models import Relation
+    from annotations.services.spans import relation_create
+    from annotations.services.workflow import assignment_next, assignment_submit
+    from tests.review.helpers import mark
+    from tests.support.factories import make_article
+
+    article = make_article(two_per_article, text=TEXT, title="Links")
+    for user, source in ((annotator, (0, 5)), (annotator2, (23, 26))):
+        slot = assignment_next(user=user, project=two_per_article)
+        claim = mark(slot, "CLAIM", 11, 21)
+        sources = {se: mark(slot, "SOURCE", *se) for se in ((0, 5), (23, 26))}
+        slot.refresh_from_db()
+        relation_create(assignment_id=slot.id, user=user, from_span_id=claim.id, to_span_id=sources[source].id,
+                        expected_version=slot.version)
+        assignment_submit(assignment=slot, user=user)
+    client = _client(reviewer)
+    client.post(f"/review/{article.id}/", {"action": "start"})
+    html = client.get(f"/review/{article.id}/").content.decode()
+    table = html[html.index('id="links-table"'):html.index("</table>", html.index('id="links-table"'))]
+    assert table.count('class="differs"') == 2 and "Alice" in table and "Bob" in table
+    assert table.count('value="take_link"') == 2  # neither is in the final version yet
+
+    from annotations.models import AssignmentKind
+
+    review = Assignment.objects.get(article=article, kind=AssignmentKind.REVIEW)
+    to_alice = Relation.objects.get(assignment__user=annotator, article=article)
+    r = client.post(f"/review/{article.id}/", {"action": "take_link", "relation": to_alice.id,
+                                               "version": review.version})
+    assert r.status_code == 302
+    final = Relation.objects.select_related("to_span").get(assignment=review)
+    assert (final.to_span.start, final.to_span.end) == (0, 5)
+    review.refresh_from_db()
+    client.post(f"/review/{article.id}/", {"action": "drop_link", "relation": final.id, "version": review.version})
+    assert not Relation.objects.filter(assignment=review).exists()
+    assert Span.objects.filter(assignment=review).count() == 3  # the spans stay
