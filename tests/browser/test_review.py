@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from annotations.models import ArticleEvent, ArticleStatus, Assignment, AssignmentKind, Review, Span
+from annotations.models import ArticleEvent, ArticleStatus, Assignment, AssignmentKind, Relation, Review, Span
 from tests.browser.conftest import login
 from tests.review.helpers import annotate_and_submit
 from tests.support.browser_watch import BrowserWatch
@@ -43,6 +43,7 @@ def test_reviewer_merges_approves_and_returns(page, context, live_server, watch,
         {annotator: [("CLAIM", 11, 21), ("SOURCE", 0, 5)],
          annotator2: [("SOURCE", 0, 5), ("SOURCE", 23, 26), ("CLAIM", 27, 36)]},
         text=TEXT, title="Taxes story",
+        links={annotator: [(0, 1)], annotator2: [(2, 1)]},  # taxes rose -> Alice; denied it -> Bob
     )
     returned, slots = annotate_and_submit(
         two_per_article, {annotator: [("CLAIM", 0, 10)], annotator2: [("CLAIM", 0, 10)]},
@@ -70,6 +71,15 @@ def test_reviewer_merges_approves_and_returns(page, context, live_server, watch,
     page.wait_for_load_state("load")
     assert page.locator('tr[data-key="23-26-SOURCE"] td.final-cell').inner_text() == "✓"
     assert page.locator("#final-text mark").count() == 3
+    # the links: "taxes rose -> Alice" came with the claim; take "denied it -> Bob" link by link
+    links = page.locator("#links-table tbody tr")
+    assert links.count() == 2
+    taken = links.filter(has_text="taxes rose")
+    assert taken.locator("td.final-cell").inner_text() == "✓"
+    links.filter(has_text="denied it").locator("button.take").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#links-table td.final-cell").all_inner_texts() == ["✓", "✓"]
+    assert page.locator("#final-text mark").count() == 4  # the link brought its claim
     watch.check_page()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "review.png"), full_page=True)
@@ -78,7 +88,9 @@ def test_reviewer_merges_approves_and_returns(page, context, live_server, watch,
     final = sorted(Span.objects.filter(assignment=review).values_list("start", "end", "label__name",
                                                                        "created_by__username"))
     assert final == [(0, 5, "SOURCE", "annotator"), (11, 21, "CLAIM", "annotator"),
-                     (23, 26, "SOURCE", "annotator2")]
+                     (23, 26, "SOURCE", "annotator2"), (27, 36, "CLAIM", "annotator2")]
+    assert sorted(Relation.objects.filter(assignment=review).values_list("from_span__start", "to_span__start")) == [
+        (11, 0), (27, 23)]
 
     page.locator("#approve").dblclick()
     page.wait_for_load_state("load")
