@@ -13,6 +13,10 @@ Input per annotator and document: spans ``(start, end, label)`` in code points i
   computed (one contingency table per pair), not averaged per document.
   kappa = (po - pe) / (1 - pe); when pe == 1 (both annotators put every token in one and the same
   class) kappa is undefined and reported as None.
+* Link F1 (CLAIM -attributed_to-> SOURCE): a link is ``(from span, to span, type)`` with both
+  spans as ``(start, end, label)``. Exact: identical spans and type. Overlap: same type, and each
+  end overlaps the other link's end with the same label; one-to-one, greedy by the summed overlap
+  of the two ends. Reported as None for a pair where neither annotator drew a link.
 """
 
 from __future__ import annotations
@@ -91,7 +95,49 @@ def _f1(tp: int, fp: int, fn: int) -> float:
 # document's counts. Callers can keep one document's counts (it changes only when its text or
 # either layer does) and add them up again instead of recomputing every document.
 
-def pair_counts(tokens: list[tuple[int, int]], a_spans: Sequence[Span], b_spans: Sequence[Span]) -> dict:
+Link = tuple[Span, Span, str]
+
+
+def _overlap(x: Span, y: Span) -> int:
+    return min(x[1], y[1]) - max(x[0], y[0]) if x[2] == y[2] else 0
+
+
+def link_counts(a_links: Sequence[Link], b_links: Sequence[Link], match: str = "exact") -> tuple[int, int, int]:
+    """(tp, fp, fn) of B's links against A's in one document (see the module doc)."""
+    if match == "exact":
+        pairs = len(match_exact_links(a_links, b_links))
+    else:
+        cands = []
+        for i, a in enumerate(a_links):
+            for j, b in enumerate(b_links):
+                if a[2] != b[2]:
+                    continue
+                of, ot = _overlap(a[0], b[0]), _overlap(a[1], b[1])
+                if of > 0 and ot > 0:
+                    cands.append((-(of + ot), min(i, j), max(i, j), i, j))
+        used_a, used_b, pairs = set(), set(), 0
+        for *_k, i, j in sorted(cands):
+            if i not in used_a and j not in used_b:
+                used_a.add(i)
+                used_b.add(j)
+                pairs += 1
+    return pairs, len(b_links) - pairs, len(a_links) - pairs
+
+
+def match_exact_links(a_links: Sequence[Link], b_links: Sequence[Link]) -> list[tuple[int, int]]:
+    free: dict = {}
+    for i, a in enumerate(a_links):
+        free.setdefault(tuple(a), []).append(i)
+    pairs = []
+    for j, b in enumerate(b_links):
+        bucket = free.get(tuple(b))
+        if bucket:
+            pairs.append((bucket.pop(0), j))
+    return pairs
+
+
+def pair_counts(tokens: list[tuple[int, int]], a_spans: Sequence[Span], b_spans: Sequence[Span],
+                a_links: Sequence[Link] = (), b_links: Sequence[Link] = ()) -> dict:
     """One document's additive counts for annotators A and B (`tokens`: tokenize(text))."""
     spans = {}
     for match in ("exact", "overlap"):
@@ -104,17 +150,22 @@ def pair_counts(tokens: list[tuple[int, int]], a_spans: Sequence[Span], b_spans:
         sa, sb = la.get(lab, set()), lb.get(lab, set())
         binary[lab] = (len(sa & sb), len(sa - sb), len(sb - sa))  # (1,1), (1,0), (0,1); (0,0) is the rest
     return {"documents": 1, "tokens": len(tokens), "exact": spans["exact"], "overlap": spans["overlap"],
-            "multi": dict(Counter(zip(ta, tb, strict=True))), "binary": binary}
+            "multi": dict(Counter(zip(ta, tb, strict=True))), "binary": binary,
+            "links_exact": link_counts(a_links, b_links, "exact"),
+            "links_overlap": link_counts(a_links, b_links, "overlap")}
 
 
 def empty_counts() -> dict:
-    return {"documents": 0, "tokens": 0, "exact": {}, "overlap": {}, "multi": {}, "binary": {}}
+    return {"documents": 0, "tokens": 0, "exact": {}, "overlap": {}, "multi": {}, "binary": {},
+            "links_exact": (0, 0, 0), "links_overlap": (0, 0, 0)}
 
 
 def counts_add(total: dict, c: dict) -> dict:
     """Add document counts `c` into `total` (changed in place and returned)."""
     total["documents"] += c["documents"]
     total["tokens"] += c["tokens"]
+    for key in ("links_exact", "links_overlap"):
+        total[key] = tuple(x + y for x, y in zip(total[key], c[key], strict=True))
     for key in ("exact", "overlap", "binary"):
         into = total[key]
         for lab, values in c[key].items():
@@ -141,6 +192,9 @@ def agreement_from_counts(c: dict, labels: Sequence[str]) -> dict:
                                                (0, 0): c["tokens"] - both - only_a - only_b}))
     kappa[ALL] = kappa_from_pairs(Counter(c["multi"]))
     result["kappa"] = kappa
+    for match in ("exact", "overlap"):
+        tp, fp, fn = c[f"links_{match}"]
+        result[f"links_f1_{match}"] = _f1(tp, fp, fn) if tp + fp + fn else None
     return result
 
 

@@ -338,11 +338,25 @@ def _project_layers(project: Project, article_ids=None):
     return texts, layers, assignments
 
 
-AGREEMENT_CACHE_PREFIX = "agreement:v1:"  # bump when the metrics or the tokenizer change
+AGREEMENT_CACHE_PREFIX = "agreement:v2:"  # bump when the metrics or the tokenizer change
 AGREEMENT_CACHE_SECONDS = 7 * 24 * 3600
 
 
-def _article_pair_counts(article_ids, layers: dict, text_hashes: dict) -> dict:
+def _layer_links(assignments) -> dict[str, dict[int, list]]:
+    """{annotator: {article: [((start, end, label), (start, end, label), type)]}}: the links of
+    `assignments` (finished annotation layers). One query."""
+    owner = {a.id: (a.user.username, a.article_id) for a in assignments}
+    links: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for row in Relation.objects.filter(assignment_id__in=list(owner), state=SuggestionState.ACCEPTED).values_list(
+        "assignment_id", "from_span__start", "from_span__end", "from_span__label__name",
+        "to_span__start", "to_span__end", "to_span__label__name", "type__name",
+    ):
+        user, article_id = owner[row[0]]
+        links[user][article_id].append(((row[1], row[2], row[3]), (row[4], row[5], row[6]), row[7]))
+    return links
+
+
+def _article_pair_counts(article_ids, layers: dict, text_hashes: dict, links: dict | None = None) -> dict:
     """{article: {(a, b): pair_counts}} for every annotator pair of each article, read from the cache
     where the article's text and both layers are unchanged, computed (and cached) otherwise. The
     cache key is a hash of exactly what the counts depend on, so it can never serve stale figures.
@@ -351,11 +365,16 @@ def _article_pair_counts(article_ids, layers: dict, text_hashes: dict) -> dict:
     for user, docs in layers.items():
         for article_id, spans in docs.items():
             people_of[article_id][user] = spans
+    links = links or {}
+
+    def links_of(user, article_id):
+        return sorted(links.get(user, {}).get(article_id, []))
+
     keys = {}
     for article_id in article_ids:
         people = people_of[article_id]
         fingerprint = repr((article_id, text_hashes.get(article_id),
-                            sorted((u, sorted(spans)) for u, spans in people.items())))
+                            sorted((u, sorted(spans), links_of(u, article_id)) for u, spans in people.items())))
         keys[article_id] = AGREEMENT_CACHE_PREFIX + hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()
     found = cache.get_many(list(keys.values()))
     missing = [a for a in article_ids if keys[a] not in found]
@@ -364,7 +383,8 @@ def _article_pair_counts(article_ids, layers: dict, text_hashes: dict) -> dict:
     for article_id in missing:
         people = people_of[article_id]
         tokens = tokenize(texts[article_id])
-        fresh[keys[article_id]] = {(a, b): pair_counts(tokens, people[a], people[b])
+        fresh[keys[article_id]] = {(a, b): pair_counts(tokens, people[a], people[b], links_of(a, article_id),
+                                                       links_of(b, article_id))
                                    for a, b in combinations(sorted(people), 2)}
     if fresh:
         cache.set_many(fresh, timeout=AGREEMENT_CACHE_SECONDS)
@@ -377,12 +397,12 @@ def project_agreement(*, project: Project) -> dict:
     plus per-article figures for articles with two or more annotators.
 
     Each article's counts are cached (see _article_pair_counts): a page load recomputes only the
-    articles whose text or finished layers changed since. Four queries, five on a cache miss."""
+    articles whose text or finished layers changed since. Five queries, six on a cache miss."""
     labels = list(LabelType.objects.filter(project=project).order_by("order", "name").values_list("name", flat=True))
     layers, assignments = _project_spans(project)
     shared = sorted({a.article_id for a in assignments})
     text_hashes = dict(Article.objects.filter(id__in=shared).values_list("id", "text_hash"))
-    per_article_counts = _article_pair_counts(shared, layers, text_hashes)
+    per_article_counts = _article_pair_counts(shared, layers, text_hashes, _layer_links(assignments))
     totals: dict[tuple[str, str], dict] = {}
     per_article = []
     for article_id in shared:
@@ -398,6 +418,7 @@ def project_agreement(*, project: Project) -> dict:
             "f1_exact": mean(r["f1_exact"]["ALL"] for r in rows),
             "f1_overlap": mean(r["f1_overlap"]["ALL"] for r in rows),
             "kappa": mean(r["kappa"]["ALL"] for r in rows),
+            "links_f1_overlap": mean(r["links_f1_overlap"] for r in rows),
             "pairs": rows,
         })
     pairs = [{"a": a, "b": b, **agreement_from_counts(totals[(a, b)], labels)} for a, b in sorted(totals)]

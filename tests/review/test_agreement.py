@@ -146,9 +146,9 @@ def test_project_agreement_reuses_unchanged_articles_and_never_serves_stale_figu
         for start, end, label in spans:
             mark(assignment, label, start, end)
         assignment_submit(assignment=assignment, user=user)
-    with django_assert_num_queries(5):  # labels, assignments, spans, text hashes, texts of the misses
+    with django_assert_num_queries(6):  # labels, assignments, spans, text hashes, links, texts of the misses
         first = project_agreement(project=project)
-    with django_assert_num_queries(4):  # every article from the cache: no text is read
+    with django_assert_num_queries(5):  # every article from the cache: no text is read
         again = project_agreement(project=project)
     assert again == first
     assert first["pairs"][0]["f1_exact"]["SOURCE"] == pytest.approx(2 / 3)
@@ -156,3 +156,45 @@ def test_project_agreement_reuses_unchanged_articles_and_never_serves_stale_figu
     Span.objects.filter(assignment=slots[annotator2], start=23).delete()
     changed = project_agreement(project=project)
     assert changed["pairs"][0]["f1_exact"]["SOURCE"] == 1.0
+
+
+def test_link_agreement_exact_and_overlap():
+    from annotations.metrics.agreement import link_counts
+
+    alice, bob = (0, 5, "SOURCE"), (23, 26, "SOURCE")
+    a_links = [((11, 21, "CLAIM"), alice, "attributed_to")]
+    b_links = [((11, 16, "CLAIM"), alice, "attributed_to"), ((27, 33, "CLAIM"), bob, "attributed_to")]
+    # exact: nothing identical -> tp0 fp2 fn1 -> F1 0; overlap: the claims overlap, same source -> tp1 fp1 fn0
+    assert link_counts(a_links, b_links, "exact") == (0, 2, 1)
+    assert link_counts(a_links, b_links, "overlap") == (1, 1, 0)
+    r = pair_agreement([TEXT], [A], [B], labels=["CLAIM", "SOURCE"])
+    assert r["links_f1_exact"] is None and r["links_f1_overlap"] is None  # nobody drew a link
+    from annotations.metrics.agreement import agreement_from_counts, pair_counts
+
+    r = agreement_from_counts(pair_counts(tokenize(TEXT), A, B, a_links, b_links), ["CLAIM", "SOURCE"])
+    assert r["links_f1_exact"] == 0.0 and r["links_f1_overlap"] == pytest.approx(2 / 3)
+    # a different type or a different source label never matches
+    assert link_counts(a_links, [((11, 21, "CLAIM"), alice, "denied_by")], "overlap") == (0, 1, 1)
+    assert link_counts(a_links, [((11, 21, "CLAIM"), (0, 5, "CLAIM"), "attributed_to")], "overlap") == (0, 1, 1)
+
+
+@pytest.mark.django_db
+def test_project_agreement_counts_links_and_sees_a_changed_link(api_client, project, annotator, annotator2,
+                                                                reviewer):
+    from annotations.models import Relation
+    from tests.review.helpers import annotate_and_submit
+
+    project.annotators_per_article = 2
+    project.save()
+    annotate_and_submit(project, {annotator: [("CLAIM", 11, 21), ("SOURCE", 0, 5)],
+                                  annotator2: [("CLAIM", 11, 21), ("SOURCE", 0, 5), ("SOURCE", 23, 26)]},
+                        text=TEXT, links={annotator: [(0, 1)], annotator2: [(0, 2)]})
+    api_client.force_authenticate(reviewer)
+    (pair,) = api_client.get(f"/api/projects/{project.id}/agreement/").json()["pairs"]
+    assert pair["links_f1_exact"] == 0.0 and pair["links_f1_overlap"] == 0.0  # Alice vs Bob
+    # annotator2's link moved to Alice behind the page's back: the cached counts are not reused
+    rel = Relation.objects.get(assignment__user=annotator2)
+    alice = rel.assignment.spans.get(start=0)
+    Relation.objects.filter(id=rel.id).update(to_span=alice)
+    (pair,) = api_client.get(f"/api/projects/{project.id}/agreement/").json()["pairs"]
+    assert pair["links_f1_exact"] == 1.0

@@ -175,7 +175,8 @@ class ProjectWorkflowViewSet(ProjectScopedMixin, viewsets.ViewSet):
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def agreement(self, request, project_pk=None):
-        """Pairwise span F1 (exact, overlap) and token kappa, per label and per annotator pair."""
+        """Pairwise span F1 (exact, overlap) and token kappa, per label and per annotator pair; link
+        (CLAIM -> SOURCE) F1, exact and overlap (null where neither annotator drew a link)."""
         return Response(project_agreement(project=self._project(*PROGRESS_ROLES)))
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
