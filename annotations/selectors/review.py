@@ -83,6 +83,24 @@ class QueueRow:
 QUEUE_PAGE_SIZE = 200
 
 
+def layer_contents(*, assignment_ids) -> dict[int, tuple[frozenset, frozenset]]:
+    """{assignment id: (its spans as (start, end, label), its links as (from span, to span, type))}
+    for comparing layers: two layers agree when both sets are equal. Two queries."""
+    ids = list(assignment_ids)
+    spans: dict[int, set] = {i: set() for i in ids}
+    links: dict[int, set] = {i: set() for i in ids}
+    for assignment_id, start, end, label in Span.objects.filter(
+        assignment_id__in=ids, state=SuggestionState.ACCEPTED
+    ).values_list("assignment_id", "start", "end", "label__name"):
+        spans[assignment_id].add((start, end, label))
+    for row in Relation.objects.filter(assignment_id__in=ids, state=SuggestionState.ACCEPTED).values_list(
+        "assignment_id", "from_span__start", "from_span__end", "from_span__label__name",
+        "to_span__start", "to_span__end", "to_span__label__name", "type__name",
+    ):
+        links[row[0]].add(((row[1], row[2], row[3]), (row[4], row[5], row[6]), row[7]))
+    return {i: (frozenset(spans[i]), frozenset(links[i])) for i in ids}
+
+
 def review_queue(*, user, filters: dict | None = None, page=1,
                  per_page: int = QUEUE_PAGE_SIZE) -> tuple[list[QueueRow], dict, dict]:
     """Articles waiting for review in the projects where `user` reviews (or manages).
@@ -90,7 +108,7 @@ def review_queue(*, user, filters: dict | None = None, page=1,
     filters: project (id), annotator (user id), since / until (date of the last status change),
     status ("submitted", "in_review", "returned", "approved" or "" for submitted + in review),
     label + min_count (an annotator marked at least min_count spans of that label),
-    disagreement ("1": annotators' layers differ, "0": they agree). Returns (rows, choices for
+    disagreement ("1": annotators' layers differ in spans or links, "0": they agree). Returns (rows, choices for
     the filter form, paging). Paging walks the articles the database filters select, oldest status
     change first, `per_page` at a time; the label and disagreement filters then keep the rows of that
     page that match. A fixed number of queries: count, articles, their annotation layers, their spans.
@@ -126,12 +144,8 @@ def review_queue(*, user, filters: dict | None = None, page=1,
         Assignment.objects.filter(article_id__in=ids, kind=AssignmentKind.ANNOTATION)
         .select_related("user").order_by("article_id", "id")
     )
-    spans = Span.objects.filter(
-        assignment__in=[a.id for a in layers], state=SuggestionState.ACCEPTED
-    ).values_list("assignment_id", "start", "end", "label__name")
-    by_layer: dict[int, set] = defaultdict(set)
-    for assignment_id, start, end, label in spans:
-        by_layer[assignment_id].add((start, end, label))
+    contents = layer_contents(assignment_ids=[a.id for a in layers])
+    by_layer = {a.id: contents[a.id][0] for a in layers}
     layers_by_article: dict[int, list[Assignment]] = defaultdict(list)
     for layer in layers:
         layers_by_article[layer.article_id].append(layer)
@@ -148,8 +162,7 @@ def review_queue(*, user, filters: dict | None = None, page=1,
         for i, layer in enumerate(mine):
             for _s, _e, lab in by_layer[layer.id]:
                 counts.setdefault(lab, [0] * len(mine))[i] += 1
-        sets = [frozenset(by_layer[layer.id]) for layer in mine]
-        differ = len(set(sets)) > 1
+        differ = len({contents[layer.id] for layer in mine}) > 1  # spans or links differ
         if label and max(counts.get(label, [0]) or [0]) < min_count:
             continue
         if disagreement == "1" and not differ or disagreement == "0" and differ:

@@ -9,7 +9,7 @@ Every write here locks the review assignment, bumps its version (optimistic conc
 annotate page: a stale version gets 409 there) and records one history event per span.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 
@@ -254,4 +254,49 @@ def review_drop_relation(*, article: Article, relation: Relation, user, expected
                          "to": relation.to_span_id, "assignment": review.id})
     Relation.objects.filter(id=relation.id).delete()
     _bump(review)
+
+
+def _why_not_agreed(article: Article) -> str:
+    """Why `article` cannot be approved as its annotators' common version ("" when it can)."""
+    from annotations.selectors.review import layer_contents
+
+    if article.status != ArticleStatus.SUBMITTED:
+        return f"it is {article.get_status_display().lower()}, not submitted and untouched"
+    layers = _annotation_layers(article)
+    if len(layers) < max(article.project.annotators_per_article, 1):
+        return "not every annotator has finished"
+    contents = layer_contents(assignment_ids=[a.id for a in layers])
+    spans = {contents[a.id][0] for a in layers}
+    links = {contents[a.id][1] for a in layers}
+    if len(spans) > 1:
+        return "the annotators' spans differ"
+    if len(links) > 1:
+        return "the annotators' links differ"
+    return ""
+
+
+def review_approve_agreed(*, articles, user, comment: str = "") -> dict:
+    """Approve in one step each of `articles` whose annotators all agree: submitted and untouched
+    by a reviewer, every slot filled, identical spans (offsets and labels) and identical links in
+    every layer. The final version is that common layer (review_start seeds it). Each article is
+    its own transaction, so a refusal never undoes another's approval. Returns
+    {"approved": [ids], "skipped": [(id, reason)]}."""
+    from annotations.services.workflow import REVIEW_ROLES, check_role, review_approve, review_start
+
+    approved, skipped = [], []
+    for article in articles:
+        try:
+            with transaction.atomic():
+                locked = Article.objects.select_for_update(of=("self",)).select_related("project").get(id=article.id)
+                check_role(user=user, project=locked.project, roles=REVIEW_ROLES, what="approve articles")
+                reason = _why_not_agreed(locked)
+                if reason:
+                    skipped.append((locked.id, reason))
+                    continue
+                review_start(article=locked, user=user)
+                review_approve(article=locked, user=user, comment=comment or "Approved: the annotators agree.")
+                approved.append(locked.id)
+        except (ValidationError, PermissionDenied) as exc:
+            skipped.append((article.id, " ".join(getattr(exc, "messages", [str(exc)]))))
+    return {"approved": approved, "skipped": skipped}
 

@@ -72,9 +72,31 @@ def queue(request):
     filters = {k: request.GET.get(k, "") for k in
                ("project", "annotator", "since", "until", "status", "label", "min_count", "disagreement")}
     rows, choices, paging = review_queue(user=request.user, filters=filters, page=request.GET.get("page") or 1)
+    agreeing = [row.article.id for row in rows
+                if not row.disagreement and row.annotators and row.article.status == "submitted"]
     return TemplateResponse(request, "annotations/review/queue.html",
                             _context(request, title="Review queue", rows=rows, filters=filters, choices=choices,
-                                     paging=paging))
+                                     paging=paging, agreeing=agreeing))
+
+
+@login_required
+@require_POST
+def approve_agreed(request):
+    """Approve, in one step, the listed articles whose annotators agree (spans and links); the
+    others are left in the queue with the reason."""
+    ids = [int(v) for v in request.POST.getlist("article") if v.isdigit()]
+    projects = project_list_for_user(user=request.user, roles=[Role.REVIEWER, Role.MANAGER])
+    articles = list(Article.objects.filter(id__in=ids, project__in=projects).order_by("id"))
+    result = review_services.review_approve_agreed(articles=articles, user=request.user)
+    if result["approved"]:
+        messages.success(request, f"Approved {len(result['approved'])} article(s) where the annotators agree.")
+    for article_id, reason in result["skipped"][:10]:
+        messages.warning(request, f"Article {article_id} not approved: {reason}.")
+    if not result["approved"] and not result["skipped"]:
+        messages.info(request, "No article to approve.")
+    query = request.POST.get("query", "")
+    url = reverse("web:review-queue")
+    return redirect(f"{url}?{query}" if query and "\n" not in query and "\r" not in query else url)
 
 
 def _int(value):
@@ -248,6 +270,7 @@ def timeline_page(request, article_id: int):
 
 urlpatterns = [
     path("review/", queue, name="review-queue"),
+    path("review/approve-agreed/", approve_agreed, name="review-approve-agreed"),
     path("review/<int:article_id>/", review_page, name="review"),
     path("projects/<int:project_id>/", project_page, name="project"),
     path("projects/<int:project_id>/distribute/", project_distribute, name="project-distribute"),

@@ -1,4 +1,4 @@
-"""Pages. Each area keeps its pages in annotations/web/<area>/; this file joins their routes."""
+"""Pages. Each area keeps its pages in annotations/web/<area>.py; this file joins their routes."""
 
 from django.urls import path
 

@@ -215,3 +215,36 @@ def test_review_page_compares_links_and_merges_them_one_by_one(two_per_article, 
     client.post(f"/review/{article.id}/", {"action": "drop_link", "relation": final.id, "version": review.version})
     assert not Relation.objects.filter(assignment=review).exists()
     assert Span.objects.filter(assignment=review).count() == 3  # the spans stay
+
+
+def test_approve_every_article_where_the_annotators_agree(two_per_article, annotator, annotator2, reviewer):
+    """Bulk approval: agreeing articles (same spans, same links) are approved with their common
+    layer as the final version; articles whose spans or only whose links differ stay in the queue."""
+    from annotations.models import ArticleStatus, Relation
+
+    spans = [("CLAIM", 11, 21), ("SOURCE", 0, 5), ("SOURCE", 23, 26)]
+    agree, _ = annotate_and_submit(two_per_article, {annotator: spans, annotator2: spans}, text=f"{TEXT} 1",
+                                   links={annotator: [(0, 1)], annotator2: [(0, 1)]})
+    links_differ, _ = annotate_and_submit(two_per_article, {annotator: spans, annotator2: spans}, text=f"{TEXT} 2",
+                                          links={annotator: [(0, 1)], annotator2: [(0, 2)]})
+    spans_differ = _pair(two_per_article, annotator, annotator2, 1, differ=True)[0]
+    client = _client(reviewer)
+    html = client.get("/review/").content.decode()
+    assert "Approve the 1 article on this page where the annotators agree" in html
+    assert html.count('name="article"') == 1  # the link difference counts as a disagreement
+    r = client.post("/review/approve-agreed/", {"article": [agree.id, links_differ.id, spans_differ.id],
+                                                "query": "project=" + str(two_per_article.id)}, follow=True)
+    page = r.content.decode()
+    assert "Approved 1 article(s)" in page and "links differ" in page and "spans differ" in page
+    for article, status in ((agree, ArticleStatus.APPROVED), (links_differ, ArticleStatus.SUBMITTED),
+                            (spans_differ, ArticleStatus.SUBMITTED)):
+        article.refresh_from_db()
+        assert article.status == status
+    review = Assignment.objects.get(article=agree, kind=AssignmentKind.REVIEW)
+    assert sorted(Span.objects.filter(assignment=review).values_list("start", "end")) == [(0, 5), (11, 21), (23, 26)]
+    assert Relation.objects.filter(assignment=review).count() == 1
+    # annotators cannot use it
+    other = annotate_and_submit(two_per_article, {annotator: spans, annotator2: spans}, text=f"{TEXT} 3")[0]
+    _client(annotator).post("/review/approve-agreed/", {"article": [other.id]})
+    other.refresh_from_db()
+    assert other.status == ArticleStatus.SUBMITTED
