@@ -128,7 +128,7 @@ def _slow_doc(b: Batch, d: int) -> str:
 
 
 def render(articles: Iterable[dict], *, on_tokens=None) -> Iterator[bytes]:
-    """`on_tokens(batch.fresh)`, if given, receives the token blobs of the texts tokenised here."""
+    """`on_tokens(batch.fresh)`, if given, receives the token arrays of the texts tokenised here."""
     for b in batches(articles, keep_tokens=on_tokens is not None, orth=False):
         if on_tokens is not None and b.fresh:
             on_tokens(b.fresh)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import BinaryIO
 
-from annotations.exporters.tokenize import Batch, batches, nlp
+from annotations.exporters.tokenize import Batch, batches
 
 CONTENT_TYPE = "application/octet-stream"
 EXTENSION = "spacy"
@@ -55,16 +55,20 @@ def pack(obj) -> bytes:
     return _packer().pack(obj)
 
 
-def span_groups_bytes(groups: dict[str, list[tuple]], strings) -> bytes:
+def span_groups_bytes(groups: dict[str, list[tuple]]) -> bytes:
     """What `doc.spans.to_bytes()` writes (SpanGroups of SpanGroup), without building Span objects.
 
-    `groups` maps a label to [(span id, first token, last token, start char, end char)]."""
+    `groups` maps a label to [(span id, first token, last token, start char, end char)]. The
+    strings are hashed without entering the process's StringStore (which would keep every span id
+    of every export for the worker's lifetime); the file carries them in its own strings."""
+    from spacy.strings import hash_string
+
     if not groups:
         return pack([])
     msg = {}
     for label, items in groups.items():
-        label_hash = strings.add(label)
-        spans = [struct.pack(">QQQllll", strings.add(str(sid)), 0, label_hash, first, last, sc, ec)
+        label_hash = hash_string(label)
+        spans = [struct.pack(">QQQllll", hash_string(str(sid)), 0, label_hash, first, last, sc, ec)
                  for sid, first, last, sc, ec in items]
         msg[pack({"name": label, "attrs": {}, "spans": spans})] = [label]
     return pack(msg)
@@ -92,14 +96,14 @@ class DocBinWriter:
         """Append a tokenised batch: token rows for all its docs at once, then per-doc span groups
         and user data (doc.ents and sentence starts go straight into the token rows)."""
         import numpy
+        from spacy.strings import hash_string
 
-        strings = nlp().vocab.strings
         n = len(b.starts)
         tokens = numpy.zeros((n, 4), dtype="uint64")  # ORTH, ENT_IOB, ENT_TYPE, SENT_START (attr id order)
         tokens[:, 0] = b.orth
         tokens[:, 1] = IOB_O
         if b.ent_spans:
-            hashes = {label: strings.add(label) for label in {s["label"] for s in b.ent_spans}}
+            hashes = {label: hash_string(label) for label in {s["label"] for s in b.ent_spans}}
             label_hash = numpy.array([hashes[s["label"]] for s in b.ent_spans], dtype="uint64")
             widths = b.ent_last - b.ent_first
             inside = (numpy.repeat(b.ent_first - (numpy.cumsum(widths) - widths), widths)
@@ -120,15 +124,18 @@ class DocBinWriter:
             t0, c0 = t0s[d], c0s[d]
             groups[d].setdefault(span["label"], []).append(
                 (span["id"], first - t0, last - t0, starts[first] - c0, ends[last - 1] - c0))
+        span_rows, user_rows = [], []
         for article, doc_groups in zip(b.articles, groups, strict=True):
             for label, items in doc_groups.items():
                 self.strings.add(label)
                 self.strings.update(str(item[0]) for item in items)
-            self._tmp["spans"].write(pack(span_groups_bytes(doc_groups, strings)))
+            span_rows.append(pack(span_groups_bytes(doc_groups)))
             user_data = {"article_id": article["id"], "offsets": "codepoint",
                          "relations": [[str(r["from"]), str(r["to"]), r["type"]] for r in article["relations"]]}
-            self._tmp["user"].write(pack(pack(user_data)))
-            self.count += 1
+            user_rows.append(pack(pack(user_data)))
+        self._tmp["spans"].write(b"".join(span_rows))
+        self._tmp["user"].write(b"".join(user_rows))
+        self.count += len(b.articles)
 
     def _add_token_strings(self, b: Batch) -> None:
         """The strings of the batch's ORTH hashes not seen before (read from the text: a token's
@@ -137,14 +144,16 @@ class DocBinWriter:
 
         from annotations.exporters.tokenize import in_sorted
 
-        unseen = numpy.flatnonzero(~in_sorted(b.orth, self._known))
-        if not len(unseen):
+        hashes = numpy.unique(b.orth)
+        new = hashes[~in_sorted(hashes, self._known)]
+        if not len(new):
             return
-        hashes, first = numpy.unique(b.orth[unseen], return_index=True)
+        where = numpy.flatnonzero(in_sorted(b.orth, new))  # the tokens that have them
+        _, first = numpy.unique(b.orth[where], return_index=True)
         joined, starts, ends = b.joined, b.starts, b.ends
-        for i in unseen[first].tolist():
+        for i in where[first].tolist():
             self.strings.add(joined[starts[i]:ends[i]])
-        self._known = numpy.union1d(self._known, hashes)
+        self._known = numpy.union1d(self._known, new)
 
     def _copy(self, name: str, sink) -> None:
         f = self._tmp[name]
@@ -159,9 +168,17 @@ class DocBinWriter:
 
     def finish(self, out: BinaryIO) -> None:
         z = zlib.compressobj(1)
+        pending: list[bytes] = []
+        size = 0
 
-        def sink(data: bytes) -> None:
-            out.write(z.compress(data))
+        def sink(data: bytes) -> None:  # small pieces are compressed together
+            nonlocal size
+            pending.append(data)
+            size += len(data)
+            if size >= COPY_BLOCK:
+                out.write(z.compress(b"".join(pending)))
+                pending.clear()
+                size = 0
 
         def key(name: str) -> None:
             sink(pack(name))
@@ -182,8 +199,7 @@ class DocBinWriter:
         sink(pack(self.lengths.tobytes()))
         key("strings")
         sink(_array_header(len(self.strings)))
-        for s in sorted(self.strings):
-            sink(pack(s))
+        sink(b"".join(pack(s) for s in sorted(self.strings)))
         key("cats")
         sink(_array_header(n) + pack({}) * n)
         key("flags")
@@ -194,6 +210,7 @@ class DocBinWriter:
         key("user_data")
         sink(_array_header(n))
         self._copy("user", sink)
+        out.write(z.compress(b"".join(pending)))
         out.write(z.flush())
         self.close()
 
@@ -204,7 +221,7 @@ class DocBinWriter:
 
 def write(articles: Iterable[dict], out: BinaryIO, *, on_tokens=None) -> int:
     """Write the .spacy file for `articles` to `out`; return the number of docs.
-    `on_tokens(batch.fresh)`, if given, receives the token blobs of the texts tokenised here."""
+    `on_tokens(batch.fresh)`, if given, receives the token arrays of the texts tokenised here."""
     writer = DocBinWriter()
     try:
         for batch in batches(articles, keep_tokens=on_tokens is not None):

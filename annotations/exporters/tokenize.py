@@ -16,8 +16,8 @@ Token cache: what the formats need of a tokenised text (token lengths, whitespac
 starts, ORTH hashes) fits in a small blob (`encode_tokens`). An article dict may carry such a blob
 as "tokens" (the selector only passes one stored for the same text hash and `tokenizer_id()`);
 it is used instead of the tokenizer if it covers exactly the text, otherwise the text is
-tokenised. `batches(..., keep_tokens=True)` returns the blobs of the texts it tokenised, for
-the caller to store.
+tokenised. `batches(..., keep_tokens=True)` returns the token arrays of the texts it tokenised,
+for the caller to encode and store.
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ class Batch:
     ent_first: object = None
     ent_last: object = None
     ent_spans: list = field(default_factory=list)
-    fresh: list = field(default_factory=list)  # [(article, blob)] tokenised here (keep_tokens=True)
+    fresh: list = field(default_factory=list)  # [(article, (lengths, flags, orth))] tokenised here (keep_tokens)
 
     @property
     def ents(self) -> list[tuple]:
@@ -278,7 +278,7 @@ def _analyse(articles: list[dict], keep_tokens: bool = False, orth: bool = True)
         for i, arrays in zip(missing, _tokenise([texts[i] for i in missing]), strict=True):
             per_doc[i] = arrays
             if keep_tokens:
-                fresh.append((articles[i], encode_tokens(*arrays)))
+                fresh.append((articles[i], arrays))
     n_tokens = numpy.array([len(p[0]) for p in per_doc], dtype="int64")
     token_offsets = numpy.zeros(len(articles) + 1, dtype="int64")
     numpy.cumsum(n_tokens, out=token_offsets[1:])
@@ -305,7 +305,8 @@ def batches(
     articles: Iterable[dict], size: int = BATCH_SIZE, *, keep_tokens: bool = False, orth: bool = True
 ) -> Iterator[Batch]:
     """The articles tokenised (or read from their "tokens" blob) and analysed in batches of `size`.
-    With `keep_tokens`, each batch's `fresh` lists the blobs of the texts it tokenised; without
+    With `keep_tokens`, each batch's `fresh` lists the token arrays of the texts it tokenised
+    (`encode_tokens(*arrays)` makes their blobs); without
     `orth`, `Batch.orth` is None (conll does not need the hashes)."""
     batch: list[dict] = []
     for article in articles:

@@ -28,7 +28,7 @@ from django.utils.text import slugify
 
 from annotations.exporters.base import with_offsets
 from annotations.exporters.registry import ExportFormat, get_format
-from annotations.exporters.tokenize import tokenizer_id
+from annotations.exporters.tokenize import encode_tokens, tokenizer_id
 from annotations.models import ArticleTokens, ExportJob, JobStatus, Project
 from annotations.selectors.exports import (
     ExportFilters,
@@ -72,7 +72,7 @@ def export_format_and_filters(*, format_name: str, params) -> tuple[ExportFormat
 _DONE = object()
 
 
-def prefetched(items: Iterable, *, batch: int = 128, depth: int = 4) -> Iterator:
+def prefetched(items: Iterable, *, batch: int = 128, depth: int = 2) -> Iterator:
     """Yield `items`, read ahead in a thread (at most `depth` batches of `batch` items in hand).
 
     For the token formats: the thread's queries wait on PostgreSQL (psycopg lets go of the GIL
@@ -147,19 +147,56 @@ def _gc_frozen():
         gc.unfreeze()
 
 
-def _gc_frozen_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    with _gc_frozen():
-        yield from chunks
+@contextmanager
+def _token_store():
+    """The `on_tokens` of a token export: stores the tokens it made (export_tokens_store) from a
+    thread with its own connection, so encoding and writing them overlap the export (zlib and
+    psycopg let go of the GIL). Inside a transaction they are stored inline. The cache is an
+    optimisation: a failed write is logged, the export goes on; all writes end before this does."""
+    import queue
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.in_atomic_block:
+        yield export_tokens_store
+        return
+    q: queue.Queue = queue.Queue(maxsize=4)
+
+    def work() -> None:
+        try:
+            while (fresh := q.get()) is not None:
+                try:
+                    export_tokens_store(fresh)
+                except Exception:
+                    logger.exception("token cache: storing the tokens of %d articles failed", len(fresh))
+        finally:
+            connections.close_all()  # this thread's connection only
+
+    thread = threading.Thread(target=work, name="export-token-store", daemon=True)
+    thread.start()
+    try:
+        yield q.put
+    finally:
+        q.put(None)
+        thread.join()
 
 
-def export_tokens_store(fresh: list[tuple[dict, bytes]]) -> None:
-    """Keep the token blobs an export made (token cache, annotations.models.ArticleTokens), each
-    under the hash of the text it was made from; a newer blob for the same article replaces it."""
+def _token_chunks(fmt: ExportFormat, articles: Iterable[dict]) -> Iterator[bytes]:
+    with _gc_frozen(), _token_store() as store:
+        yield from fmt.render(articles, on_tokens=store)
+
+
+def export_tokens_store(fresh: list[tuple[dict, tuple]]) -> None:
+    """Keep the tokens an export made (token cache, annotations.models.ArticleTokens), each under
+    the hash of the text it was made from; a newer blob for the same article replaces it.
+    `fresh`: [(article dict, token arrays)] as exporters.tokenize.Batch.fresh."""
     tokenizer = tokenizer_id()
     now = timezone.now()
     ArticleTokens.objects.bulk_create(
-        [ArticleTokens(article_id=a["id"], text_hash=a["text_hash"], tokenizer=tokenizer, data=blob, updated_at=now)
-         for a, blob in fresh],
+        [ArticleTokens(article_id=a["id"], text_hash=a["text_hash"], tokenizer=tokenizer, data=encode_tokens(*arrays),
+                       updated_at=now)
+         for a, arrays in fresh],
         update_conflicts=True, unique_fields=["article"],
         update_fields=["text_hash", "tokenizer", "data", "updated_at"],
     )
@@ -181,7 +218,7 @@ def export_render(
         articles = _counted(articles, counts)
     articles = with_offsets(articles, filters.offsets)
     if fmt.tokens:
-        return _gc_frozen_chunks(fmt.render(articles, on_tokens=export_tokens_store))
+        return _token_chunks(fmt, articles)
     return fmt.render(articles)
 
 
@@ -214,8 +251,8 @@ def export_write(
 
         articles = _counted(prefetched(
             export_articles(project=project, filters=filters, on_chunk=on_chunk, tokens=True)), counts)
-        with _gc_frozen():
-            spacy_docbin.write(articles, writer, on_tokens=export_tokens_store)
+        with _gc_frozen(), _token_store() as store:
+            spacy_docbin.write(articles, writer, on_tokens=store)
     else:
         for chunk in export_render(project=project, fmt=fmt, filters=filters, counts=counts, on_chunk=on_chunk):
             writer.write(chunk)

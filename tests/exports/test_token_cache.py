@@ -106,3 +106,24 @@ def test_exported_tokens_are_spacys(project, dataset):
     tokens = [line.split("\t")[0] for line in warm.splitlines() if "\t" in line and not line.startswith("-DOCSTART-")]
     expected = [t.text for a in dataset for t in nlp().tokenizer(a.text) if not t.is_space]
     assert tokens == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_tokens_are_stored_by_a_thread(project, dataset, monkeypatch):
+    import threading
+
+    import annotations.services.exports as exports
+
+    stored_by = []
+    real = exports.export_tokens_store
+
+    def spy(fresh):
+        stored_by.append(threading.current_thread().name)
+        real(fresh)
+
+    monkeypatch.setattr(exports, "export_tokens_store", spy)
+    cold = export_bytes(project, "conll")
+    assert stored_by == ["export-token-store"]
+    assert ArticleTokens.objects.count() == 3  # written and committed before the export ended
+    assert export_bytes(project, "conll") == cold
+    assert export_bytes(project, "spacy") == export_bytes(project, "spacy")

@@ -66,7 +66,7 @@ def _articles(texts):
 def _blobs(articles):
     got = []
     list(conll.render(articles, on_tokens=got.extend))
-    return {a["id"]: blob for a, blob in got}
+    return {a["id"]: encode_tokens(*arrays) for a, arrays in got}
 
 
 @pytest.mark.parametrize("size", [1, 3, 128])
