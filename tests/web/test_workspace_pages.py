@@ -98,3 +98,16 @@ def test_queue_query_count_does_not_grow(client, project, annotator, django_asse
     client.force_login(annotator)
     with django_assert_max_num_queries(10):
         assert client.get(reverse("web:queue")).status_code == 200
+
+
+def test_annotate_page_shows_the_guidelines_and_label_descriptions_as_text(client, project, annotator, work):
+    from annotations.models import LabelType
+
+    project.guidelines = "Mark <i>every</i> check-worthy claim.\n\nSources: who said it."
+    project.save(update_fields=["guidelines"])
+    LabelType.objects.filter(project=project, name="SOURCE").update(description="Who <b>said</b> it")
+    client.force_login(annotator)
+    html = client.get(reverse("web:annotate", args=[work.id])).content.decode()
+    box = html[html.index('id="guidelines"'):html.index("</details>")]
+    assert "Mark &lt;i&gt;every&lt;/i&gt; check-worthy claim." in box and "<p>Sources: who said it.</p>" in box
+    assert "Who &lt;b&gt;said&lt;/b&gt; it" in box and "<i>" not in box
