@@ -99,8 +99,26 @@ def batch_text(b: Batch) -> bytes:
     seg_len[2::2] = numpy.array(piece_len, dtype="int64")[after_piece]
     out_at = numpy.cumsum(seg_len) - seg_len
     total = int(out_at[-1] + seg_len[-1])
-    gather = numpy.repeat(seg_start - out_at, seg_len) + numpy.arange(total)
-    return pool[gather].tobytes() + b"\n"
+    gather = numpy.repeat(seg_start - out_at, seg_len)
+    gather += _counting(total)
+    out = numpy.empty(total + 1, dtype="uint8")
+    numpy.take(pool, gather, out=out[:total])
+    out[total] = ord("\n")
+    return out.tobytes()
+
+
+_count = None
+
+
+def _counting(n: int):
+    """0, 1, ..., n - 1 (a view of one array kept between batches, never written to)."""
+    import numpy
+
+    global _count
+    if _count is None or len(_count) < n:
+        _count = numpy.arange(max(n, 1 << 20), dtype="int64")
+        _count.flags.writeable = False
+    return _count[:n]
 
 
 def _slow_doc(b: Batch, d: int) -> str:
