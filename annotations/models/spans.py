@@ -12,6 +12,10 @@ class SuggestionState(models.TextChoices):
     PENDING = "pending", "Pending"
     ACCEPTED = "accepted", "Accepted"
     REJECTED = "rejected", "Rejected"
+    # Could not be placed after an edit of the article text: kept with its quote and old offsets
+    # (which no longer point into the text) until someone marks it again or removes it. Left out
+    # of everything that reads offsets: pages, agreement, review, exports, training.
+    UNPLACED = "unplaced", "Unplaced after a text edit"
 
 
 class Span(models.Model):
@@ -60,7 +64,7 @@ class Span(models.Model):
                 name="span_confidence_0_1",
             ),
             models.CheckConstraint(
-                condition=Q(origin="machine") | Q(state="accepted"), name="span_human_is_accepted"
+                condition=Q(origin="machine") | Q(state__in=["accepted", "unplaced"]), name="span_human_is_accepted"
             ),
             models.UniqueConstraint(
                 fields=["assignment", "from_suggestion"],

@@ -78,7 +78,8 @@ def approved_spans_for_project(*, project, article_ids=None) -> list[ApprovedArt
         spans_by_article[article_id].append((start, end, label, sid))
     rels_by_article: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
     for article_id, a, b, rtype in Relation.objects.filter(
-        assignment_id__in=wanted, state=SuggestionState.ACCEPTED
+        assignment_id__in=wanted, state=SuggestionState.ACCEPTED,
+        from_span__state=SuggestionState.ACCEPTED, to_span__state=SuggestionState.ACCEPTED,
     ).values_list("article_id", "from_span_id", "to_span_id", "type__name"):
         rels_by_article[article_id].append((a, b, rtype))
     out = []

@@ -81,12 +81,15 @@ def layer_payload(*, assignment: Assignment, user) -> dict:
     accepted_from = {r["from_suggestion_id"]: r["id"] for r in layer_rows
                      if r["from_suggestion_id"] and r["state"] == "accepted"}
     spans = [span_json(r) for r in layer_rows if r["state"] == SuggestionState.ACCEPTED]
+    unplaced = [span_json(r) for r in layer_rows if r["state"] == SuggestionState.UNPLACED]
+    visible = {s["id"] for s in spans}
     suggestion_rows = Span.objects.filter(
         article_id=article.id, assignment__isnull=True, origin=Origin.MACHINE, state=SuggestionState.PENDING,
     ).values(*SPAN_FIELDS)
     suggestions = [span_json(r) for r in suggestion_rows if r["id"] not in decided]
     relations = [relation_json(r) for r in Relation.objects.filter(assignment_id=assignment.id).values(
-        "id", "type_id", "from_span_id", "to_span_id", "origin", "confidence")]
+        "id", "type_id", "from_span_id", "to_span_id", "origin", "confidence")
+        if r["from_span_id"] in visible and r["to_span_id"] in visible]
     linked = {(r["from"], r["to"], r["type"]) for r in relations}
     relation_suggestions = []
     for r in Relation.objects.filter(
@@ -112,6 +115,7 @@ def layer_payload(*, assignment: Assignment, user) -> dict:
         "labels": labels,
         "relation_types": relation_types,
         "spans": spans,
+        "unplaced": unplaced,
         "suggestions": suggestions,
         "relations": relations,
         "relation_suggestions": relation_suggestions,

@@ -40,6 +40,9 @@ from annotations.models import (
 )
 from annotations.selectors.projects import project_list_for_user
 
+# links whose two spans are placed in the text (an unplaced span's offsets mean nothing)
+PLACED_ENDS = {"from_span__state": SuggestionState.ACCEPTED, "to_span__state": SuggestionState.ACCEPTED}
+
 REVIEW_QUEUE_STATUSES = [ArticleStatus.SUBMITTED, ArticleStatus.IN_REVIEW]
 DONE_WORK = [AssignmentStatus.SUBMITTED, AssignmentStatus.DONE]
 
@@ -93,7 +96,9 @@ def layer_contents(*, assignment_ids) -> dict[int, tuple[frozenset, frozenset]]:
         assignment_id__in=ids, state=SuggestionState.ACCEPTED
     ).values_list("assignment_id", "start", "end", "label__name"):
         spans[assignment_id].add((start, end, label))
-    for row in Relation.objects.filter(assignment_id__in=ids, state=SuggestionState.ACCEPTED).values_list(
+    for row in Relation.objects.filter(
+        assignment_id__in=ids, state=SuggestionState.ACCEPTED, **PLACED_ENDS
+    ).values_list(
         "assignment_id", "from_span__start", "from_span__end", "from_span__label__name",
         "to_span__start", "to_span__end", "to_span__label__name", "type__name",
     ):
@@ -245,7 +250,7 @@ def _merged_links(annotation: list[Assignment], review: Assignment | None) -> li
     spans' offsets and labels) and its type. One query."""
     ids = [a.id for a in annotation] + ([review.id] if review else [])
     merged: dict[tuple, MergedLink] = {}
-    for rel in (Relation.objects.filter(assignment_id__in=ids, state=SuggestionState.ACCEPTED)
+    for rel in (Relation.objects.filter(assignment_id__in=ids, state=SuggestionState.ACCEPTED, **PLACED_ENDS)
                 .select_related("from_span__label", "to_span__label", "type").order_by("id")):
         f, t = rel.from_span, rel.to_span
         key = ((f.start, f.end, f.label.name), (t.start, t.end, t.label.name), rel.type.name)
@@ -360,7 +365,9 @@ def _layer_links(assignments) -> dict[str, dict[int, list]]:
     `assignments` (finished annotation layers). One query."""
     owner = {a.id: (a.user.username, a.article_id) for a in assignments}
     links: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for row in Relation.objects.filter(assignment_id__in=list(owner), state=SuggestionState.ACCEPTED).values_list(
+    for row in Relation.objects.filter(
+        assignment_id__in=list(owner), state=SuggestionState.ACCEPTED, **PLACED_ENDS
+    ).values_list(
         "assignment_id", "from_span__start", "from_span__end", "from_span__label__name",
         "to_span__start", "to_span__end", "to_span__label__name", "type__name",
     ):

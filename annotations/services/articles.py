@@ -68,13 +68,14 @@ def article_text_update(*, article: Article, text: str, user, expected_version: 
     Normalises `text`; under SELECT FOR UPDATE on the article checks `expected_version` (stale:
     ConflictError, HTTP 409); re-anchors every span of every layer by its quote and context
     (annotations.text.offsets.reanchor): a span placed unambiguously moves with its quote; any other
-    is flagged `needs_review=True` and keeps its old offsets and quote, never moved silently. Bumps
+    is flagged `needs_review=True`, state `unplaced`, and keeps its old offsets and quote, never
+    moved silently (the annotate page lists it for its owner to mark again or remove). Bumps
     `version` and `text_hash`, records an ArticleEvent ("text.updated", the old text in `before`),
     supersedes any queued or running pre-annotation job and queues a fresh one after the commit.
     """
     from django.utils import timezone
 
-    from annotations.models import JobStatus, PreannotationJob, Span
+    from annotations.models import JobStatus, PreannotationJob, Span, SuggestionState
     from annotations.services.errors import ConflictError
     from annotations.services.events import event_record
     from annotations.services.preannotation import preannotation_job_create
@@ -99,11 +100,14 @@ def article_text_update(*, article: Article, text: str, user, expected_version: 
             raise ValidationError({"text": f"Duplicate: the same text is already article {duplicate} in this project."})
         old = locked.text
         moved, flagged = [], []
-        spans = list(Span.objects.filter(article=locked).only("id", "start", "end", "text", "needs_review"))
+        spans = list(Span.objects.filter(article=locked).exclude(state=SuggestionState.UNPLACED)
+                     .only("id", "start", "end", "text", "needs_review", "state"))
         for span in spans:
             anchor = reanchor(old, stored, span.start, span.end)
             if anchor.start is None:
                 span.needs_review = True
+                if span.state in (SuggestionState.ACCEPTED, SuggestionState.PENDING):
+                    span.state = SuggestionState.UNPLACED  # out of every offset-based read
                 span.attributes_reason = anchor.reason
                 flagged.append(span)
             else:
@@ -111,7 +115,7 @@ def article_text_update(*, article: Article, text: str, user, expected_version: 
                 span.text = stored[anchor.start : anchor.end]
                 moved.append(span)
         Span.objects.bulk_update(moved, ["start", "end", "text"], batch_size=500)
-        Span.objects.bulk_update(flagged, ["needs_review"], batch_size=500)
+        Span.objects.bulk_update(flagged, ["needs_review", "state"], batch_size=500)
         before = {"version": locked.version, "text_hash": locked.text_hash, "text": old}
         locked.text, locked.text_hash = stored, digest
         locked.version += 1

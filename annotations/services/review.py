@@ -96,7 +96,10 @@ def _copy_relations(*, review: Assignment, source_ids, mapping: dict[int, Span],
     """Copy the relations of the source layers whose two ends are both in the review layer."""
     review_spans = {span_key(s): s for s in layer_spans([review.id])}
     existing = set(Relation.objects.filter(assignment=review).values_list("from_span_id", "to_span_id", "type_id"))
-    rels = Relation.objects.filter(assignment_id__in=list(source_ids), state=SuggestionState.ACCEPTED).select_related(
+    rels = Relation.objects.filter(
+        assignment_id__in=list(source_ids), state=SuggestionState.ACCEPTED,
+        from_span__state=SuggestionState.ACCEPTED, to_span__state=SuggestionState.ACCEPTED,
+    ).select_related(
         "from_span", "to_span", "type"
     )
     made = []
@@ -147,7 +150,9 @@ def review_layer_seed(*, review: Assignment, actor) -> int:
     for a in layers:
         rel_keys.append({
             (span_key(r.from_span), span_key(r.to_span), r.type_id)
-            for r in Relation.objects.filter(assignment=a, state=SuggestionState.ACCEPTED).select_related(
+            for r in Relation.objects.filter(assignment=a, state=SuggestionState.ACCEPTED,
+                                             from_span__state=SuggestionState.ACCEPTED,
+                                             to_span__state=SuggestionState.ACCEPTED).select_related(
                 "from_span", "to_span")
         })
     common = set.intersection(*rel_keys) if rel_keys else set()
@@ -225,6 +230,8 @@ def review_take_relation(*, article: Article, relation: Relation, user, expected
     if (relation.article_id != article.id or relation.assignment is None
             or relation.assignment.kind != AssignmentKind.ANNOTATION):
         raise ValidationError("That link is not in an annotator's layer of this article.")
+    if SuggestionState.UNPLACED in (relation.from_span.state, relation.to_span.state):
+        raise ValidationError("That link joins a span that could not be placed after a text edit.")
     article, review = _locked_review(article, user)
     _check_editable(review, article, user, expected_version)
     ends = [relation.from_span, relation.to_span]

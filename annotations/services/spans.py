@@ -132,11 +132,10 @@ def _validate_offsets(assignment: Assignment, start, end, text) -> str:
         raise ValidationError({"start": [str(exc)]}) from exc
 
 
-def _layer_span(assignment: Assignment, span_id) -> Span:
+def _layer_span(assignment: Assignment, span_id, *, unplaced_too: bool = False) -> Span:
+    states = [SuggestionState.ACCEPTED] + ([SuggestionState.UNPLACED] if unplaced_too else [])
     try:
-        return Span.objects.select_related("label").get(
-            id=span_id, assignment=assignment, state=SuggestionState.ACCEPTED
-        )
+        return Span.objects.select_related("label").get(id=span_id, assignment=assignment, state__in=states)
     except (Span.DoesNotExist, ValueError, TypeError):
         raise ValidationError({"span": [f"Span {span_id} is not in this layer."]})
 
@@ -199,9 +198,9 @@ def span_delete(*, assignment_id: int, user, span_id: int, expected_version: int
     """Remove a span (and its links) from the caller's layer. An accepted suggestion becomes a
     rejection, so the suggestion does not come back as pending."""
     with layer_lock(assignment_id=assignment_id, user=user, expected_version=expected_version) as assignment:
-        span = _layer_span(assignment, span_id)
+        span = _layer_span(assignment, span_id, unplaced_too=True)
         before = _span_record(span)
-        if span.from_suggestion_id:
+        if span.from_suggestion_id and span.state == SuggestionState.ACCEPTED:
             Relation.objects.filter(Q(from_span=span) | Q(to_span=span), assignment=assignment).delete()
             span.state = SuggestionState.REJECTED
             span.save(update_fields=["state", "updated_at"])

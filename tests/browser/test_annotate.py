@@ -261,3 +261,30 @@ def test_a_suggested_link_is_rejected_on_its_own_and_undone(page, live_server, p
     page.reload()
     expect(page.locator("[data-suggestion]")).to_have_count(2)
     expect(page.locator("#link-list li")).to_have_count(0)  # still rejected after a reload
+
+
+def test_spans_unplaced_by_a_text_edit_are_listed_and_removed(page, live_server, project, annotator, editor):
+    from annotations.services.articles import article_text_update
+    from annotations.services.workflow import assignment_next
+    from tests.review.helpers import mark
+
+    article = make_article(project, text="Police said two people 😢 died in Kyiv on Monday.")
+    slot = assignment_next(user=annotator, project=project)
+    gone = mark(slot, "CLAIM", *find(article.text, "two people 😢 died"))
+    mark(slot, "SOURCE", *find(article.text, "Police"))
+    article.refresh_from_db()
+    article_text_update(article=article, text="Police said <b>nobody</b> was hurt in Kyiv on Monday.", user=editor,
+                        expected_version=article.version)
+    login(page, live_server, "annotator")
+    page.goto(f"{live_server.url}/annotate/{slot.id}/")
+    box = page.locator("#unplaced")
+    expect(box).to_be_visible()
+    expect(box.locator("li")).to_have_count(1)
+    expect(box).to_contain_text("CLAIM “two people 😢 died”")
+    expect(span_el(page, "SOURCE", "Police")).to_be_visible()
+    box.get_by_role("button", name=re.compile("^Remove unplaced")).click()
+    expect(box).to_be_hidden()
+    wait_saved(page)
+    assert not Span.objects.filter(id=gone.id).exists()
+    page.reload()
+    expect(page.locator("#unplaced")).to_be_hidden()

@@ -62,7 +62,7 @@ def test_ambiguous_quote_is_flagged_never_moved(project, editor, annotator):
     new = "Then he said no. Later she said no, and no again. They said no."
     article_text_update(article=article, text=new, user=editor, expected_version=1)
     second.refresh_from_db()
-    assert second.needs_review is True
+    assert second.needs_review is True and second.state == SuggestionState.UNPLACED
     assert (second.start, second.end, second.text) == (*old, "no")  # left where it was, with its quote
     flagged = ArticleEvent.objects.get(kind="text.updated").after["spans_flagged"]
     assert flagged[0]["id"] == second.id and "occurs" in flagged[0]["reason"]
@@ -75,7 +75,41 @@ def test_removed_quote_is_flagged(project, editor):
     article_text_update(article=article, text="Police said nobody was hurt in Kyiv.", user=editor,
                         expected_version=1)
     s.refresh_from_db()
-    assert s.needs_review
+    assert s.needs_review and s.state == SuggestionState.UNPLACED
+
+
+def test_an_unplaced_span_is_out_of_every_offset_read_until_its_owner_removes_it(project, editor, annotator,
+                                                                                  reviewer, api_client):
+    """After an edit that removes a quote: the annotate page lists the span as unplaced (not among
+    the spans), its link is gone from the layer, the review layer does not take it, the export
+    leaves it out, and its owner removes it through the API."""
+    from annotations.selectors.exports import ExportFilters, export_articles
+    from annotations.services.spans import relation_create
+    from annotations.services.workflow import assignment_next, assignment_submit, review_approve, review_start
+    from tests.review.helpers import mark
+
+    article = make_article(project, text="Police said two people died in Kyiv on Monday.")
+    slot = assignment_next(user=annotator, project=project)
+    claim = mark(slot, "CLAIM", 12, 27)  # two people died
+    source = mark(slot, "SOURCE", 0, 6)  # Police
+    slot.refresh_from_db()
+    relation_create(assignment_id=slot.id, user=annotator, from_span_id=claim.id, to_span_id=source.id,
+                    expected_version=slot.version)
+    article.refresh_from_db()
+    article_text_update(article=article, text="Police said nobody was hurt in Kyiv on Monday.", user=editor,
+                        expected_version=article.version)
+    api_client.force_authenticate(annotator)
+    layer = api_client.get(f"/api/assignments/{slot.id}/").json()
+    assert [s["text"] for s in layer["spans"]] == ["Police"]
+    assert [(s["id"], s["text"]) for s in layer["unplaced"]] == [(claim.id, "two people died")]
+    assert layer["relations"] == []
+    assignment_submit(assignment=slot, user=annotator)
+    review = review_start(article=article, user=reviewer)
+    assert list(Span.objects.filter(assignment=review).values_list("text", flat=True)) == ["Police"]
+    review_approve(article=article, user=reviewer)
+    [exported] = list(export_articles(project=project, filters=ExportFilters()))
+    assert [(s["start"], s["end"], s["text"]) for s in exported["spans"]] == [(0, 6, "Police")]
+    assert all(exported["text"][s["start"]:s["end"]] == s["text"] for s in exported["spans"])
 
 
 def test_stale_version_is_a_conflict_and_changes_nothing(project, editor):

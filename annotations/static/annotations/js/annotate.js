@@ -69,6 +69,41 @@
     S.selected = null; S.selectedLink = null; S.linkFrom = null;
     installColours();
     applyReadOnly();
+    renderUnplaced(data.unplaced || []);
+  }
+
+  // Spans that could not be placed after an editor changed the text: listed (as text) with their
+  // quote so their owner can mark them again, and removed with a button.
+  function renderUnplaced(rows) {
+    var box = document.getElementById("unplaced");
+    var list = document.getElementById("unplaced-list");
+    if (!box || !list) return;
+    var frag = document.createDocumentFragment();
+    rows.forEach(function (r) {
+      var li = document.createElement("li");
+      li.dataset.unplaced = r.id;
+      var label = S.labels.get(r.label);
+      var desc = document.createElement("span");
+      desc.textContent = (label ? label.name : "span") + " \u201c" + r.text + "\u201d";
+      li.appendChild(desc);
+      if (!S.readOnly) {
+        var rm = document.createElement("button");
+        rm.type = "button"; rm.className = "button"; rm.textContent = "Remove";
+        rm.setAttribute("aria-label", "Remove unplaced " + desc.textContent);
+        rm.addEventListener("click", function () {
+          li.remove();
+          if (!list.children.length) box.hidden = true;
+          save("remove an unplaced span", function (v) {
+            return request("DELETE", "spans/" + r.id + "/", { expected_version: v });
+          });
+        });
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(rm);
+      }
+      frag.appendChild(li);
+    });
+    list.replaceChildren(frag);
+    box.hidden = rows.length === 0;
   }
   function findAccepted(suggestionId) {
     var found = null;
