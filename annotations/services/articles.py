@@ -73,9 +73,10 @@ def article_text_update(*, article: Article, text: str, user, expected_version: 
     `version` and `text_hash`, records an ArticleEvent ("text.updated", the old text in `before`),
     supersedes any queued or running pre-annotation job and queues a fresh one after the commit.
     """
+    from django.db.models import F
     from django.utils import timezone
 
-    from annotations.models import JobStatus, PreannotationJob, Span, SuggestionState
+    from annotations.models import Assignment, JobStatus, PreannotationJob, Span, SuggestionState
     from annotations.services.errors import ConflictError
     from annotations.services.events import event_record
     from annotations.services.preannotation import preannotation_job_create
@@ -116,6 +117,8 @@ def article_text_update(*, article: Article, text: str, user, expected_version: 
                 moved.append(span)
         Span.objects.bulk_update(moved, ["start", "end", "text"], batch_size=500)
         Span.objects.bulk_update(flagged, ["needs_review", "state"], batch_size=500)
+        # every open annotate page shows the old text: its next save gets a 409 and reloads the new one
+        Assignment.objects.filter(article=locked).update(version=F("version") + 1)
         before = {"version": locked.version, "text_hash": locked.text_hash, "text": old}
         locked.text, locked.text_hash = stored, digest
         locked.version += 1

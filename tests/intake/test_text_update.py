@@ -140,3 +140,20 @@ def test_edit_supersedes_the_queued_job_and_queues_a_fresh_one(project, editor, 
     assert old_job.status == JobStatus.FAILED and "Superseded" in old_job.error
     fresh = PreannotationJob.objects.exclude(id=old_job.id).get(article=article)
     assert fresh.status == JobStatus.QUEUED and fresh.text_hash == updated.text_hash
+
+
+def test_an_open_annotate_page_gets_a_conflict_after_a_text_edit(project, editor, annotator, api_client):
+    """The page holds the old text and offsets: its next save is refused (409) and it reloads."""
+    from annotations.services.workflow import assignment_next
+
+    article = make_article(project, text="Police said two people died in Kyiv.")
+    slot = assignment_next(user=annotator, project=project)
+    loaded = slot.version
+    article.refresh_from_db()
+    article_text_update(article=article, text="Update: police said two people died in Kyiv.", user=editor,
+                        expected_version=article.version)
+    api_client.force_authenticate(annotator)
+    r = api_client.post(f"/api/assignments/{slot.id}/spans/", {"label": "CLAIM", "start": 12, "end": 27,
+                        "text": "two people died", "expected_version": loaded}, format="json")
+    assert r.status_code == 409
+
