@@ -78,7 +78,6 @@ class DocBinWriter:
     """Write a DocBin-compatible .spacy file with bounded memory (see the module docstring)."""
 
     def __init__(self, attrs=ATTRS):
-        import numpy
         from spacy.attrs import ORTH as _ORTH
         from spacy.attrs import SPACY, intify_attr
 
@@ -89,7 +88,7 @@ class DocBinWriter:
         self._tmp = {k: tempfile.TemporaryFile() for k in ("tokens", "spaces", "spans", "user")}  # noqa: SIM115
         self.lengths = array("i")
         self.strings: set[str] = set()
-        self._known = numpy.zeros(0, dtype="uint64")  # sorted ORTH hashes whose strings are in self.strings
+        self._known: set[int] = set()  # ORTH hashes whose strings are in self.strings
         self.count = 0
 
     def add_batch(self, b: Batch) -> None:
@@ -117,13 +116,12 @@ class DocBinWriter:
         self.lengths.extend(numpy.diff(b.token_offsets).tolist())
         self._add_token_strings(b)
         groups: list[dict[str, list]] = [{} for _ in b.articles]
-        starts, ends = b.starts.tolist(), b.ends.tolist()
-        t0s, c0s = b.token_offsets.tolist(), b.text_offsets.tolist()
-        for d, first, last, span in zip(b.span_doc.tolist(), b.span_first.tolist(), b.span_last.tolist(), b.span_refs,
-                                        strict=True):
-            t0, c0 = t0s[d], c0s[d]
-            groups[d].setdefault(span["label"], []).append(
-                (span["id"], first - t0, last - t0, starts[first] - c0, ends[last - 1] - c0))
+        # each span's tokens and characters relative to its document
+        t0, c0 = b.token_offsets[b.span_doc], b.text_offsets[b.span_doc]
+        columns = (b.span_doc.tolist(), (b.span_first - t0).tolist(), (b.span_last - t0).tolist(),
+                   (b.starts[b.span_first] - c0).tolist(), (b.ends[b.span_last - 1] - c0).tolist(), b.span_refs)
+        for d, first, last, start, end, span in zip(*columns, strict=True):
+            groups[d].setdefault(span["label"], []).append((span["id"], first, last, start, end))
         span_rows, user_rows = [], []
         for article, doc_groups in zip(b.articles, groups, strict=True):
             for label, items in doc_groups.items():
@@ -144,16 +142,16 @@ class DocBinWriter:
 
         from annotations.exporters.tokenize import in_sorted
 
-        hashes = numpy.unique(b.orth)
-        new = hashes[~in_sorted(hashes, self._known)]
-        if not len(new):
+        known = self._known
+        new = [h for h in numpy.unique(b.orth).tolist() if h not in known]
+        if not new:
             return
-        where = numpy.flatnonzero(in_sorted(b.orth, new))  # the tokens that have them
+        where = numpy.flatnonzero(in_sorted(b.orth, numpy.sort(numpy.array(new, dtype="uint64"))))  # their tokens
         _, first = numpy.unique(b.orth[where], return_index=True)
         joined, starts, ends = b.joined, b.starts, b.ends
         for i in where[first].tolist():
             self.strings.add(joined[starts[i]:ends[i]])
-        self._known = numpy.union1d(self._known, new)
+        known.update(new)
 
     def _copy(self, name: str, sink) -> None:
         f = self._tmp[name]
