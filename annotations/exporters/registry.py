@@ -17,6 +17,7 @@ class ExportFormat:
     char_offsets: bool  # has character offsets (so offsets=utf16 applies)
     streams: bool  # rendered item by item (False: written to a file first)
     tokens: bool = False  # token level: spaCy's tokens, from the token cache when it has them
+    links: bool = True  # holds the links (relations) between spans
 
 
     @property
@@ -37,7 +38,8 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("jsonl", jsonl, "Native JSON Lines, one article per line", True, True, True),
         ExportFormat("doccano", doccano, "doccano JSONL (sequence labelling with relations)", False, True, True),
         ExportFormat("label-studio", label_studio, "Label Studio task JSON array", True, True, True),
-        ExportFormat("conll", conll, "Token-level BIO, one token per line", False, False, True, tokens=True),
+        ExportFormat("conll", conll, "Token-level BIO, one token per line", False, False, True, tokens=True,
+                     links=False),
         ExportFormat("spacy", spacy_docbin, "spaCy DocBin (.spacy) with doc.spans and doc.ents", False, False, False,
                      tokens=True),
         ExportFormat("csv", csv_, "CSV, one row per span", True, True, True),

@@ -247,7 +247,7 @@ def _choose_layers(rows, layer_mode: str) -> dict[int, list[tuple]]:
 TOKEN_FIELDS = ("token_cache__text_hash", "token_cache__tokenizer", "token_cache__data")
 
 
-def _chunk_articles(rows: list[tuple], filters: ExportFilters, tokens: bool = False) -> list[dict]:
+def _chunk_articles(rows: list[tuple], filters: ExportFilters, tokens: bool = False, links: bool = True) -> list[dict]:
     ids = [r[0] for r in rows]
     assignment_rows = Assignment.objects.filter(article_id__in=ids).values_list(
         "id", "article_id", "kind", "submitted_at", "status", "user__username")
@@ -280,9 +280,9 @@ def _chunk_articles(rows: list[tuple], filters: ExportFilters, tokens: bool = Fa
             decided[article_id].add(suggestion_id)
 
     relations: dict[int | None, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for rid, article_id, assignment_id, f, t, type_name in Relation.objects.filter(rel_q).order_by("id").values_list(
+    for rid, article_id, assignment_id, f, t, type_name in (Relation.objects.filter(rel_q).order_by("id").values_list(
         "id", "article_id", "assignment_id", "from_span_id", "to_span_id", "type__name"
-    ):
+    ) if links else ()):
         relations[assignment_id][article_id].append({"id": rid, "from": f, "to": t, "type": type_name})
 
     reviewers: dict[int, str | None] = {}
@@ -345,19 +345,21 @@ def _chunk_articles(rows: list[tuple], filters: ExportFilters, tokens: bool = Fa
 
 
 def export_articles(
-    *, project: Project, filters: ExportFilters, chunk_size: int = CHUNK_SIZE, on_chunk=None, tokens: bool = False
+    *, project: Project, filters: ExportFilters, chunk_size: int = CHUNK_SIZE, on_chunk=None, tokens: bool = False,
+    links: bool = True,
 ) -> Iterator[dict]:
     """Yield the article dicts to export (see annotations.exporters.base), chunk by chunk.
 
     `on_chunk(n)` is called after each chunk with the number of articles in it (job progress).
     Offsets are code points; the caller converts (exporters.base.with_offsets).
     `tokens`: brief dicts for the token formats, with "text_hash" and the cached "tokens" blob
-    (see the module docstring).
+    (see the module docstring). `links=False`: every "relations" list is empty and no link is read
+    (for a format that holds none).
     """
     fields = BRIEF_ARTICLE_FIELDS + TOKEN_FIELDS if tokens else ARTICLE_FIELDS
     rows = export_article_queryset(project=project, filters=filters).values_list(*fields)
     for chunk in _chunks(rows.iterator(chunk_size=chunk_size), chunk_size):
-        yield from _chunk_articles(chunk, filters, tokens)
+        yield from _chunk_articles(chunk, filters, tokens, links)
         if on_chunk is not None:
             on_chunk(len(chunk))
 

@@ -211,6 +211,8 @@ def export_render(
     kwargs = {"chunk_size": chunk_size} if chunk_size else {}
     if fmt.tokens:
         kwargs["tokens"] = True
+    if not fmt.links and counts is None:  # the links are neither exported nor counted
+        kwargs["links"] = False
     articles = export_articles(project=project, filters=filters, on_chunk=on_chunk, **kwargs)
     if fmt.tokens:
         articles = prefetched(articles)

@@ -127,3 +127,20 @@ def test_outside_a_transaction_the_tokens_are_stored_by_a_thread(project, datase
     assert ArticleTokens.objects.count() == 3  # written and committed before the export ended
     assert export_bytes(project, "conll") == cold
     assert export_bytes(project, "spacy") == export_bytes(project, "spacy")
+
+
+def test_the_conll_stream_reads_no_links_but_a_counted_export_does(project, dataset):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotations.services.exports import ExportCounts
+
+    fmt, filters = export_format_and_filters(format_name="conll", params={})
+    with CaptureQueriesContext(connection) as streamed:
+        body = b"".join(export_render(project=project, fmt=fmt, filters=filters))
+    assert not any("annotations_relation" in q["sql"] for q in streamed.captured_queries)
+    counts = ExportCounts()
+    with CaptureQueriesContext(connection) as counted:
+        assert b"".join(export_render(project=project, fmt=fmt, filters=filters, counts=counts)) == body
+    assert any("annotations_relation" in q["sql"] for q in counted.captured_queries)
+    assert counts.relations == 4
