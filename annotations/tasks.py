@@ -110,6 +110,21 @@ def _preload_preannotators(**_kwargs) -> None:
             logging.getLogger(__name__).exception("could not preload pre-annotator %r", name)
 
 
+def _connect_db_hygiene() -> None:
+    """Around every task, close the database connection if it is older than CONN_MAX_AGE or broken
+    (Django does this around each request; settings.CELERY_DB_REUSE_MAX stops Celery from closing it
+    after every task instead)."""
+    from celery.signals import task_postrun, task_prerun
+    from django.db import close_old_connections
+
+    def hygiene(sender=None, **_kwargs) -> None:
+        if not getattr(getattr(sender, "request", None), "is_eager", False):  # eager: the caller's transaction
+            close_old_connections()
+
+    task_prerun.connect(hygiene, weak=False)
+    task_postrun.connect(hygiene, weak=False)
+
+
 def _connect_preload() -> None:
     from celery.signals import worker_process_init, worker_ready
 
@@ -124,3 +139,4 @@ def _connect_preload() -> None:
 
 
 _connect_preload()
+_connect_db_hygiene()
