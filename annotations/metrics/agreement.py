@@ -199,7 +199,9 @@ def agreement_from_counts(c: dict, labels: Sequence[str]) -> dict:
 
 
 def pair_agreement(texts: Sequence[str], a_docs: Sequence[Sequence[Span]], b_docs: Sequence[Sequence[Span]],
-                   labels: Sequence[str] | None = None, tokens: Sequence[list] | None = None) -> dict:
+                   labels: Sequence[str] | None = None, tokens: Sequence[list] | None = None,
+                   a_links: Sequence[Sequence[Link]] | None = None,
+                   b_links: Sequence[Sequence[Link]] | None = None) -> dict:
     """Agreement between two annotators over the documents both annotated.
 
     Returns {"documents": n, "f1_exact": {label: f1, "ALL": f1}, "f1_overlap": {...},
@@ -211,13 +213,16 @@ def pair_agreement(texts: Sequence[str], a_docs: Sequence[Sequence[Span]], b_doc
     used = sorted({s[2] for d in a_docs for s in d} | {s[2] for d in b_docs for s in d})
     labels = list(labels) if labels is not None else used
     token_lists = tokens if tokens is not None else [tokenize(t) for t in texts]
+    a_links = a_links if a_links is not None else [()] * len(texts)
+    b_links = b_links if b_links is not None else [()] * len(texts)
     total = empty_counts()
-    for doc_tokens, a_spans, b_spans in zip(token_lists, a_docs, b_docs, strict=True):
-        counts_add(total, pair_counts(doc_tokens, a_spans, b_spans))
+    for doc_tokens, a_spans, b_spans, a_l, b_l in zip(token_lists, a_docs, b_docs, a_links, b_links, strict=True):
+        counts_add(total, pair_counts(doc_tokens, a_spans, b_spans, a_l, b_l))
     return agreement_from_counts(total, labels)
 
 
-def agreement_table(texts: dict, layers: dict, labels: Sequence[str], tokens: dict | None = None) -> list[dict]:
+def agreement_table(texts: dict, layers: dict, labels: Sequence[str], tokens: dict | None = None,
+                    links: dict | None = None) -> list[dict]:
     """Every annotator pair over the documents they share.
 
     `texts`: {doc_id: text}; `layers`: {annotator: {doc_id: [spans]}}. Returns a list of
@@ -233,8 +238,11 @@ def agreement_table(texts: dict, layers: dict, labels: Sequence[str], tokens: di
         for d in shared:
             if d not in tokens:
                 tokens[d] = tokenize(texts[d])
+        links = links or {}
         row = pair_agreement([texts[d] for d in shared], [layers[a][d] for d in shared],
-                             [layers[b][d] for d in shared], labels=labels, tokens=[tokens[d] for d in shared])
+                             [layers[b][d] for d in shared], labels=labels, tokens=[tokens[d] for d in shared],
+                             a_links=[links.get(a, {}).get(d, []) for d in shared],
+                             b_links=[links.get(b, {}).get(d, []) for d in shared])
         rows.append({"a": a, "b": b, **row})
     return rows
 

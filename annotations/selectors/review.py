@@ -311,6 +311,8 @@ def review_compare(*, article: Article) -> dict:
         {layer.user.username: {article.id: [(s.start, s.end, s.label.name) for s in by_layer[layer.id]]}
          for layer in annotation},
         labels=sorted({s.label.name for s in spans}),
+        links={layer.user.username: {article.id: [link.key for link in links if link.holders.get(layer.id)]}
+               for layer in annotation},
     )
     return {
         "columns": columns,

@@ -201,6 +201,9 @@ def test_review_page_compares_links_and_merges_them_one_by_one(two_per_article, 
     table = html[html.index('id="links-table"'):html.index("</table>", html.index('id="links-table"'))]
     assert table.count('class="differs"') == 2 and "Alice" in table and "Bob" in table
     assert table.count('value="take_link"') == 2  # neither is in the final version yet
+    agreement = html[html.index('id="article-agreement"'):]
+    agreement = agreement[:agreement.index("</table>")]
+    assert "<td>0.00</td><td>0.00</td></tr>" in agreement  # links F1: Alice vs Bob
 
     from annotations.models import AssignmentKind
 
