@@ -122,20 +122,41 @@ def layer_payload(*, assignment: Assignment, user) -> dict:
     }
 
 
-def queue_for_user(*, user) -> dict:
-    """'My queue': the user's own assignments (with counts) and the open articles of their projects."""
-    from annotations.services.workflow import OPEN_FOR_ANNOTATION
+FINISHED_SHOWN = 50
 
-    mine = list(
+
+def queue_for_user(*, user) -> dict:
+    """'My queue': the user's unfinished assignments (all), their latest finished ones (the newest
+    FINISHED_SHOWN, with the total), the open articles of their projects, and their projects with
+    their roles (for links to the project, progress and review pages). A fixed number of queries."""
+    from annotations.models import Membership, Project
+    from annotations.services.workflow import OPEN_ASSIGNMENT, OPEN_FOR_ANNOTATION
+
+    counted = (
         Assignment.objects.filter(user=user)
         .select_related("article", "article__project")
         .annotate(
             span_count=Count("spans", filter=Q(spans__state=SuggestionState.ACCEPTED), distinct=True),
             relation_count=Count("relations", distinct=True),
         )
-        .order_by("status", "-updated_at", "id")
     )
-    taken = {a.article_id for a in mine}
+    mine = list(counted.filter(status__in=OPEN_ASSIGNMENT).order_by("status", "-updated_at", "id"))
+    finished_qs = Assignment.objects.filter(user=user).exclude(status__in=OPEN_ASSIGNMENT)
+    finished_count = finished_qs.count()
+    finished = list(counted.exclude(status__in=OPEN_ASSIGNMENT).order_by("-updated_at", "-id")[:FINISHED_SHOWN])
+    roles: dict[int, set] = {}
+    if user.is_superuser:
+        member_projects = list(Project.objects.order_by("name"))
+        roles = {p.id: {"manager", "editor", "annotator", "reviewer"} for p in member_projects}
+    else:
+        for project_id, role in Membership.objects.filter(user=user).values_list("project_id", "role"):
+            roles.setdefault(project_id, set()).add(role)
+        member_projects = list(Project.objects.filter(id__in=roles).order_by("name"))
+    my_projects = [{"project": p, "roles": sorted(roles[p.id]),
+                 "figures": bool(roles[p.id] & {"manager", "editor", "reviewer"}),
+                 "progress": bool(roles[p.id] & {"manager", "editor", "reviewer"}),
+                 "review": bool(roles[p.id] & {"manager", "reviewer"})} for p in member_projects]
+    taken = Assignment.objects.filter(user=user).values("article_id")
     projects = project_list_for_user(user=user, roles=["annotator"])
     open_articles = list(
         Article.objects.filter(project__in=projects, status__in=OPEN_FOR_ANNOTATION)
@@ -150,4 +171,5 @@ def queue_for_user(*, user) -> dict:
         .order_by("id")[:200]
     )
     open_articles = [a for a in open_articles if a.slots_taken < a.project.annotators_per_article]
-    return {"mine": mine, "open": open_articles, "statuses": ArticleStatus}
+    return {"mine": mine, "finished": finished, "finished_count": finished_count, "open": open_articles,
+            "projects": my_projects, "statuses": ArticleStatus}

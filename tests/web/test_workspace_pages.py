@@ -111,3 +111,30 @@ def test_annotate_page_shows_the_guidelines_and_label_descriptions_as_text(clien
     box = html[html.index('id="guidelines"'):html.index("</details>")]
     assert "Mark &lt;i&gt;every&lt;/i&gt; check-worthy claim." in box and "<p>Sources: who said it.</p>" in box
     assert "Who &lt;b&gt;said&lt;/b&gt; it" in box and "<i>" not in box
+
+
+def test_queue_shows_unfinished_work_the_latest_finished_and_my_projects(client, project, annotator, reviewer):
+    from annotations.models import Assignment
+    from annotations.selectors import layers
+
+    for i in range(4):
+        make_article(project, text=f"Finished article number {i}.", title=f"Done {i}")
+        assignment_next(user=annotator)
+        Assignment.objects.filter(user=annotator).update(status="submitted")
+    make_article(project, text="Still to do.", title="To do")
+    todo = assignment_next(user=annotator)
+    layers.FINISHED_SHOWN, old = 3, layers.FINISHED_SHOWN
+    try:
+        client.force_login(annotator)
+        html = client.get(reverse("web:queue")).content.decode()
+    finally:
+        layers.FINISHED_SHOWN = old
+    mine = html[html.index('id="mine-heading"'):html.index('id="finished-heading"')]
+    assert f'data-assignment="{todo.id}"' in mine and "Done" not in mine
+    assert "Finished (the latest 3 of 4)" in html
+    projects = html[html.index('id="projects-heading"'):]
+    assert "Wire desk" in projects and "annotator" in projects and "Agreement" not in projects  # no figures role
+    client.force_login(reviewer)
+    projects = client.get(reverse("web:queue")).content.decode()
+    projects = projects[projects.index('id="projects-heading"'):]
+    assert reverse("web:project", args=[project.id]) in projects and "Review queue" in projects
