@@ -80,6 +80,14 @@ def export_run(self, job_id: int) -> None:
     export_job_run(job_id=int(job_id), delivery=self.request.id or "")
 
 
+@shared_task(name="annotations.fill_token_cache", acks_late=True, ignore_result=True)
+def fill_token_cache(article_ids: list[int]) -> int:
+    """Tokenise newly approved articles for the token exports (services.exports.article_tokens_fill)."""
+    from annotations.services.exports import article_tokens_fill
+
+    return article_tokens_fill(article_ids=[int(i) for i in article_ids])
+
+
 @shared_task(bind=True, name="annotations.webhook_deliver", acks_late=True, ignore_result=True, max_retries=None)
 def webhook_deliver(self, delivery_id: int) -> str:
     """One delivery attempt; retried with exponential backoff until the service says it is final

@@ -143,7 +143,7 @@ def decode_tokens(blob: bytes, text_length: int, *, orth: bool = True):
     return lengths, flags, None if hashes is None else numpy.frombuffer(hashes, dtype="<u8")
 
 
-def _tokenise(texts: list[str]) -> list[tuple]:
+def tokenise(texts: list[str]) -> list[tuple]:
     """spaCy's tokens of `texts` as per-document (lengths, flags, orth), sentence starts included."""
     import numpy
     from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, ORTH, SPACY
@@ -275,7 +275,7 @@ def _analyse(articles: list[dict], keep_tokens: bool = False, orth: bool = True)
             missing.append(i)
     fresh = []
     if missing:
-        for i, arrays in zip(missing, _tokenise([texts[i] for i in missing]), strict=True):
+        for i, arrays in zip(missing, tokenise([texts[i] for i in missing]), strict=True):
             per_doc[i] = arrays
             if keep_tokens:
                 fresh.append((articles[i], arrays))

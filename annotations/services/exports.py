@@ -202,6 +202,44 @@ def export_tokens_store(fresh: list[tuple[dict, tuple]]) -> None:
     )
 
 
+def article_tokens_fill(*, article_ids, batch: int = 256) -> int:
+    """Tokenise the given articles whose token cache is missing or stale (another text or
+    tokenizer) and store their tokens, so the conll and spacy exports of them need no tokenizer.
+    Run in a worker when articles are approved. Returns how many were tokenised."""
+    from annotations.exporters.tokenize import text_digest, tokenise
+    from annotations.models import Article
+
+    tokenizer = tokenizer_id()
+    cached = dict(ArticleTokens.objects.filter(article_id__in=list(article_ids), tokenizer=tokenizer)
+                  .values_list("article_id", "text_hash"))
+    done = 0
+    ids = list(article_ids)
+    for lo in range(0, len(ids), batch):
+        rows = [{"id": i, "text": t, "text_hash": text_digest(t)}
+                for i, t in Article.objects.filter(id__in=ids[lo:lo + batch]).values_list("id", "text")]
+        rows = [r for r in rows if cached.get(r["id"]) != r["text_hash"]]
+        if rows:
+            export_tokens_store(list(zip(rows, tokenise([r["text"] for r in rows]), strict=True)))
+            done += len(rows)
+    return done
+
+
+def article_tokens_fill_later(*, article_ids) -> None:
+    """Queue article_tokens_fill after the commit. An optimisation only: a broker that is down
+    just leaves the next export to tokenise these articles itself."""
+    from annotations.tasks import fill_token_cache
+
+    ids = [int(i) for i in article_ids]
+
+    def send() -> None:
+        try:
+            fill_token_cache.delay(ids)
+        except Exception:
+            logger.warning("could not queue the token cache fill of %d articles", len(ids), exc_info=True)
+
+    transaction.on_commit(send)
+
+
 def export_render(
     *, project: Project, fmt: ExportFormat, filters: ExportFilters, counts: ExportCounts | None = None,
     on_chunk=None, chunk_size: int | None = None,

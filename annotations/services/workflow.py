@@ -372,6 +372,9 @@ def review_approve(*, article: Article, user, comment: str = "") -> Review:
                  comment=comment)
     article_status_set(article=article, status=ArticleStatus.APPROVED, actor=user, comment=comment)
     webhook_event_emit(project=article.project_id, event="article.approved", payload=article_event_payload(article))
+    from annotations.services.exports import article_tokens_fill_later
+
+    article_tokens_fill_later(article_ids=[article.id])  # its conll/spacy exports need no tokenizer
     return decision
 
 

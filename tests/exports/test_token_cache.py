@@ -26,13 +26,13 @@ def count_tokenised(monkeypatch) -> list[int]:
     import annotations.exporters.tokenize as tokenize
 
     calls: list[int] = []
-    real = tokenize._tokenise
+    real = tokenize.tokenise
 
     def counting(texts):
         calls.append(len(texts))
         return real(texts)
 
-    monkeypatch.setattr(tokenize, "_tokenise", counting)
+    monkeypatch.setattr(tokenize, "tokenise", counting)
     return calls
 
 
@@ -144,3 +144,25 @@ def test_the_conll_stream_reads_no_links_but_a_counted_export_does(project, data
         assert b"".join(export_render(project=project, fmt=fmt, filters=filters, counts=counts)) == body
     assert any("annotations_relation" in q["sql"] for q in counted.captured_queries)
     assert counts.relations == 4
+
+
+def test_approval_fills_the_cache_in_a_worker_so_the_first_export_needs_no_tokenizer(
+        project, annotator, reviewer, monkeypatch, django_capture_on_commit_callbacks):
+    """The broker is the edge of the world: the queued task runs here."""
+    from annotations import tasks
+    from annotations.services.workflow import review_approve, review_start
+    from tests.review.helpers import annotate_and_submit
+
+    monkeypatch.setattr(tasks.fill_token_cache, "delay", lambda ids: tasks.fill_token_cache.apply(args=(ids,)))
+    article, _ = annotate_and_submit(project, {annotator: [("CLAIM", 0, 6)]},
+                                     text="Police said 🇺🇦 aid arrived.\nThe mayor denied it.")
+    review_start(article=article, user=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        review_approve(article=article, user=reviewer)
+    cache = ArticleTokens.objects.get(article=article)
+    assert cache.text_hash == text_digest(article.text) and cache.tokenizer == tokenizer_id()
+    calls = count_tokenised(monkeypatch)
+    warm = export_bytes(project, "conll")
+    assert calls == []  # the export read the cache
+    ArticleTokens.objects.all().delete()
+    assert export_bytes(project, "conll") == warm and sum(calls) == 1  # same bytes when it tokenises itself

@@ -10,11 +10,11 @@ from annotations.exporters.tokenize import (
     SENT,
     SPACE,
     SPACY_FLAG,
-    _tokenise,
     batches,
     decode_tokens,
     encode_tokens,
     nlp,
+    tokenise,
 )
 
 TEXTS = [
@@ -31,7 +31,7 @@ TEXTS = [
 @pytest.mark.parametrize("text", TEXTS)
 def test_token_arrays_are_spacys_tokens(text):
     doc = nlp().tokenizer(text)
-    lengths, flags, orth = _tokenise([text])[0]
+    lengths, flags, orth = tokenise([text])[0]
     assert lengths.tolist() == [len(t) for t in doc]
     assert orth.tolist() == [t.orth for t in doc]
     assert [bool(f & SPACE) for f in flags.tolist()] == [t.is_space for t in doc]
@@ -42,7 +42,7 @@ def test_token_arrays_are_spacys_tokens(text):
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_blob_round_trip_and_text_check(text):
-    arrays = _tokenise([text])[0]
+    arrays = tokenise([text])[0]
     blob = encode_tokens(*arrays)
     back = decode_tokens(blob, len(text))
     assert all((a == b).all() for a, b in zip(arrays, back, strict=True))
@@ -104,7 +104,7 @@ def test_warm_batches_do_not_call_the_tokenizer(monkeypatch):
     def refuse(texts):
         raise AssertionError(f"tokenised {len(texts)} texts")
 
-    monkeypatch.setattr(tokenize, "_tokenise", refuse)
+    monkeypatch.setattr(tokenize, "tokenise", refuse)
     batch = next(batches(warm, keep_tokens=True))
     assert batch.fresh == []
     assert b"B-" in conll.batch_text(batch)
