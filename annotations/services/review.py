@@ -11,7 +11,7 @@ annotate page: a stale version gets 409 there) and records one history event per
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from annotations.models import (
     Article,
@@ -92,14 +92,20 @@ def _copy_spans(*, review: Assignment, spans: list[Span], actor) -> dict[int, Sp
     return mapping
 
 
-def _copy_relations(*, review: Assignment, source_ids, mapping: dict[int, Span], actor) -> int:
-    """Copy the relations of the source layers whose two ends are both in the review layer."""
+def _copy_relations(*, review: Assignment, source_ids, mapping: dict[int, Span], actor,
+                    involving: Span | None = None) -> int:
+    """Copy the relations of the source layers whose two ends are both in the review layer; with
+    `involving`, only that span's own relations (taking one span must not bring back links of other
+    spans that the reviewer dropped)."""
     review_spans = {span_key(s): s for s in layer_spans([review.id])}
     existing = set(Relation.objects.filter(assignment=review).values_list("from_span_id", "to_span_id", "type_id"))
     rels = Relation.objects.filter(
         assignment_id__in=list(source_ids), state=SuggestionState.ACCEPTED,
         from_span__state=SuggestionState.ACCEPTED, to_span__state=SuggestionState.ACCEPTED,
-    ).select_related(
+    )
+    if involving is not None:
+        rels = rels.filter(Q(from_span=involving) | Q(to_span=involving))
+    rels = rels.select_related(
         "from_span", "to_span", "type"
     )
     made = []
@@ -205,7 +211,7 @@ def review_take_span(*, article: Article, span: Span, user, expected_version: in
     article, review = _locked_review(article, user)
     _check_editable(review, article, user, expected_version)
     mapping = _copy_spans(review=review, spans=[span], actor=user)
-    _copy_relations(review=review, source_ids=[span.assignment_id], mapping=mapping, actor=user)
+    _copy_relations(review=review, source_ids=[span.assignment_id], mapping=mapping, actor=user, involving=span)
     _bump(review)
     return mapping[span.id]
 

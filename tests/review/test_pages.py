@@ -218,6 +218,14 @@ def test_review_page_compares_links_and_merges_them_one_by_one(two_per_article, 
     client.post(f"/review/{article.id}/", {"action": "drop_link", "relation": final.id, "version": review.version})
     assert not Relation.objects.filter(assignment=review).exists()
     assert Span.objects.filter(assignment=review).count() == 3  # the spans stay
+    # taking a span brings its own links only: the dropped "taxes rose -> Alice" stays dropped
+    other = Span.objects.create(article=article, assignment=Assignment.objects.get(article=article, user=annotator),
+                                label=Span.objects.filter(assignment=review).first().label, start=27, end=36,
+                                text="denied it")
+    review.refresh_from_db()
+    client.post(f"/review/{article.id}/", {"action": "take", "span": other.id, "version": review.version})
+    assert Span.objects.filter(assignment=review).count() == 4
+    assert not Relation.objects.filter(assignment=review).exists()
 
 
 def test_approve_every_article_where_the_annotators_agree(two_per_article, annotator, annotator2, reviewer):
