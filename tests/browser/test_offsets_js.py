@@ -103,3 +103,39 @@ def test_snap_to_words_and_server_slice(js, text, needle, trim_start, trim_end, 
         return
     assert got["quote"] == expected
     assert text[got["start"]:got["end"]] == expected  # the server slices exactly the same text
+
+
+WORD_MOVES_JS = """
+(text) => {
+  const ends = [], starts = [];
+  for (let p = 0, i = 0; i < 20 && p < text.length; i++) { p = NewsroomOffsets.nextWordEnd(text, p); ends.push(p); }
+  for (let p = text.length, i = 0; i < 20 && p > 0; i++) { p = NewsroomOffsets.prevWordStart(text, p); starts.push(p); }
+  const idx = new NewsroomOffsets.Utf16Index(text);
+  return {ends: ends.map((u) => idx.toCodePoint(u)), starts: starts.map((u) => idx.toCodePoint(u)),
+          snapped: (() => { const z = text.indexOf("\\u200d");
+                            const r = NewsroomOffsets.snapToWords(text, Math.max(z - 4, 0), z + 1);
+                            return [idx.toCodePoint(r[0]), idx.toCodePoint(r[1])]; })()};
+}
+"""
+
+
+CLUSTERS = ["👨‍👩‍👧", "🇺🇦", "👍🏽", "e\u0301", "👩🏽‍🚀"]
+
+
+@pytest.mark.parametrize("text", [
+    "Police said two died. 👨‍👩‍👧 <script> and 🇺🇦 flags, skin 👍🏽 tone",
+    "e\u0301te\u0301 café 👩🏽‍🚀 crew",
+])
+def test_keyboard_word_moves_never_cut_a_grapheme(js, text):
+    """Word-by-word moves and snapping stop only at grapheme boundaries: an emoji family, a flag,
+    a skin tone or a letter with its combining mark is never cut (a QA walk stored 'died. 👨\\u200d')."""
+    inside = set()  # code point offsets strictly inside a multi-code-point cluster
+    for cluster in CLUSTERS:
+        at = text.find(cluster)
+        while at >= 0:
+            inside.update(range(at + 1, at + len(cluster)))
+            at = text.find(cluster, at + 1)
+    assert inside
+    got = js.evaluate(WORD_MOVES_JS, text)
+    for cp in got["ends"] + got["starts"] + got["snapped"]:
+        assert cp not in inside, (cp, text[max(cp - 3, 0):cp + 3])

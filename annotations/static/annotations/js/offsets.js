@@ -64,7 +64,7 @@
     return cp + lo;
   };
 
-  var WORD = /[\p{L}\p{N}\p{M}\p{Pc}\u200d]/u;
+  var WORD = /[\p{L}\p{N}\p{M}\p{Pc}]/u;
   var SPACE = /\s/u;
 
   function cpBefore(text, i) {  // the code point ending at unit i, and its width
@@ -80,11 +80,25 @@
   }
 
   function isWordChar(ch) { return WORD.test(ch); }
-  // an apostrophe or hyphen between two word characters belongs to the word (don't, well-known)
+  // an apostrophe, hyphen or zero-width joiner between two word characters belongs to the word
+  // (don't, well-known, joined Indic letters); a joiner between emoji does not make them a word
   function joinerAt(text, i) {
     var ch = text.charAt(i);
-    return (ch === "'" || ch === "\u2019" || ch === "-") && i > 0 && i + 1 < text.length &&
+    return (ch === "'" || ch === "\u2019" || ch === "-" || ch === "\u200d") && i > 0 && i + 1 < text.length &&
       isWordChar(cpBefore(text, i)[0]) && isWordChar(cpAt(text, i + 1)[0]);
+  }
+
+  // Grapheme clusters (an emoji family, a flag, a letter and its marks) are never cut: a boundary
+  // inside one moves to its start (for a start) or its end (for an end).
+  var segmenter = typeof Intl !== "undefined" && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+  function clusterStart(text, i) {
+    if (!segmenter || i <= 0 || i >= text.length) return i;
+    return segmenter.segment(text).containing(i).index;
+  }
+  function clusterEnd(text, i) {
+    if (!segmenter || i <= 0 || i >= text.length) return i;
+    var seg = segmenter.segment(text).containing(i);
+    return seg.index === i ? i : seg.index + seg.segment.length;
   }
   function inWord(text, i) { return i >= 0 && i < text.length && (isWordChar(cpAt(text, i)[0]) || joinerAt(text, i)); }
 
@@ -108,7 +122,7 @@
     if (end > 0 && inWord(text, end - cpBefore(text, end)[1])) {
       while (end < text.length && inWord(text, end)) end += cpAt(text, end)[1];
     }
-    return [start, end];
+    return [clusterStart(text, start), clusterEnd(text, end)];
   }
 
   /** UTF-16 position of the end of the word at/after `pos` (for keyboard selection). */
@@ -116,7 +130,7 @@
     var i = pos;
     while (i < text.length && !inWord(text, i)) i += cpAt(text, i)[1];
     while (i < text.length && inWord(text, i)) i += cpAt(text, i)[1];
-    return i;
+    return clusterEnd(text, i);
   }
 
   /** UTF-16 position of the start of the word at/before `pos`. */
@@ -124,7 +138,7 @@
     var i = pos;
     while (i > 0 && !inWord(text, i - cpBefore(text, i)[1])) i -= cpBefore(text, i)[1];
     while (i > 0 && inWord(text, i - cpBefore(text, i)[1])) i -= cpBefore(text, i)[1];
-    return i;
+    return clusterStart(text, i);
   }
 
   /** Number of code points in a string. */
