@@ -16,9 +16,12 @@ PORT = os.environ.get("PORT", "8000")
 
 def main() -> int:
     env = dict(os.environ)
+    # the same folder the settings use (NEWSROOM_VAR_DIR), so beat can write its schedule there
+    var = Path(env.get("NEWSROOM_VAR_DIR") or ROOT / "var")
+    var.mkdir(parents=True, exist_ok=True)
     commands = {
         "worker": [PY, "-m", "celery", "-A", "newsroom", "worker", "--beat", "-l", "info", "--concurrency", "2",
-                   "--schedule", str(ROOT / "var" / "celerybeat-schedule")],
+                   "--schedule", str(var / "celerybeat-schedule")],
         "web": [PY, "manage.py", "runserver", f"{HOST}:{PORT}"],
     }
     procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
