@@ -14,26 +14,48 @@ from annotations.services import webhooks as webhook_services
 
 
 class WebhookDeliveryInline(ProjectScopedInlineMixin, admin.TabularInline):
+    """The delivery log, read-only: only the webhook task writes deliveries (a hand-made one would
+    be signed with the hook's secret and sent)."""
+
     parent_project_field = "project"
     model = m.WebhookDelivery
     extra = 0
-    readonly_fields = ["event", "status", "attempts", "response_code", "error", "created_at", "delivered_at"]
+    fields = readonly_fields = ["event", "status", "attempts", "response_code", "error", "created_at",
+                                "next_attempt_at", "delivered_at"]
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class WebhookForm(forms.ModelForm):
     url = forms.URLField(max_length=1000, assume_scheme="https", label="URL", widget=AdminURLFieldWidget)
+    events = forms.MultipleChoiceField(choices=[(e, e) for e in webhook_services.EVENTS],
+                                       widget=forms.CheckboxSelectMultiple)
 
     class Meta:
         model = m.Webhook
         fields = ["project", "url", "events", "active"]
-        help_texts = {"events": "A JSON list, from: " + ", ".join(webhook_services.EVENTS)}
 
     def clean_events(self):
         try:
-            return webhook_services.webhook_events_clean(self.cleaned_data.get("events"))
+            return webhook_services.webhook_events_clean(list(self.cleaned_data.get("events") or []))
         except ValidationError as exc:
             raise forms.ValidationError(exc.message_dict.get("events", exc.messages)) from exc
+
+    def clean(self):
+        data = super().clean()
+        project, url, events = data.get("project"), data.get("url"), data.get("events")
+        if project and url and events:
+            same = m.Webhook.objects.filter(project=project, url=url, events=events)
+            if self.instance.pk:
+                same = same.exclude(pk=self.instance.pk)
+            if same.exists():  # e.g. the page that showed the secret was reloaded and the form posted again
+                raise forms.ValidationError("This project already has a webhook for this URL and these events.")
+        return data
 
 
 def _secrets_page(request, admin_site, hooks_and_secrets, title):

@@ -85,11 +85,13 @@ def webhook_create(*, project: Project, url: str, events, secret: str = "", acti
     """Register a hook. The secret is generated if not given; it is returned once, on creation.
 
     The address is checked when sending (DNS can change), not here, so a hook is never trusted
-    because it resolved to a public address once."""
-    return Webhook.objects.create(
-        project=project, url=_clean_url(url), events=webhook_events_clean(events),
-        secret=secret or secrets.token_urlsafe(32), active=active,
-    )
+    because it resolved to a public address once. A second hook with the same URL and events in the
+    project is refused (it would deliver everything twice)."""
+    url, events = _clean_url(url), webhook_events_clean(events)
+    if Webhook.objects.filter(project=project, url=url, events=events).exists():
+        raise ValidationError({"url": "This project already has a webhook for this URL and these events."})
+    return Webhook.objects.create(project=project, url=url, events=events,
+                                  secret=secret or secrets.token_urlsafe(32), active=active)
 
 
 def webhook_secret_rotate(*, webhook: Webhook) -> str:

@@ -252,19 +252,26 @@ def test_admin_shows_the_secret_once_on_the_post_and_never_in_a_form(client, pro
     assert add.status_code == 200 and b'name="secret"' not in add.content
     bad = client.post("/admin/annotations/webhook/add/", {
         "project": project.id, "url": "https://example.org/hook",
-        "events": '["article.nope"]', "active": "on", **INLINE})
-    assert bad.status_code == 200 and b"unknown events" in bad.content
+        "events": ["article.nope"], "active": "on", **INLINE})
+    assert bad.status_code == 200 and b"Select a valid choice" in bad.content
     assert not Webhook.objects.exists()
 
     created = client.post("/admin/annotations/webhook/add/", {
         "project": project.id, "url": "https://example.org/hook",
-        "events": '["article.approved"]', "active": "on", **INLINE})
+        "events": ["article.approved"], "active": "on", **INLINE})
     hook = Webhook.objects.get()
     assert created.status_code == 200 and "no-store" in created["Cache-Control"]
     assert len(hook.secret) >= 32 and hook.secret.encode() in created.content
     change = client.get(f"/admin/annotations/webhook/{hook.id}/change/")
     assert change.status_code == 200 and hook.secret.encode() not in change.content
     assert hook.secret.encode() not in client.get("/admin/annotations/webhook/").content
+
+    # the page with the secret reloaded (the POST sent again): no second, identical hook
+    again = client.post("/admin/annotations/webhook/add/", {"project": project.id, "url": "https://example.org/hook",
+                                                             "events": ["article.approved"], "active": "on", **INLINE})
+    assert again.status_code == 200 and b"already has a webhook" in again.content
+    assert Webhook.objects.count() == 1
+    assert client.get(f"/admin/annotations/webhook/{hook.id}/change/").content.count(b"deliveries-0-payload") == 0
 
     old = hook.secret
     rotated = client.post("/admin/annotations/webhook/", {"action": "rotate_secret", "_selected_action": [hook.id]})
