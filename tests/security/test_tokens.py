@@ -108,9 +108,15 @@ def test_account_page_shows_prefixes_never_keys(client, project, annotator):
     assert page.status_code == 200
     assert "Wire desk" in page.content.decode() and "Annotator" in page.content.decode()
 
-    created = client.post("/account/", {"action": "create", "name": "laptop"})
+    form_id = page.content.decode().split('name="form_id" value="', 1)[1].split('"', 1)[0]
+    created = client.post("/account/", {"action": "create", "name": "laptop", "form_id": form_id})
     assert created.status_code == 200 and created["Cache-Control"] == "no-store"
     token = ApiToken.objects.get(user=annotator)
+    # the page that showed the key, reloaded (the same form sent again): nothing more is made
+    resent = client.post("/account/", {"action": "create", "name": "laptop", "form_id": form_id})
+    assert resent.status_code == 409 and "already sent" in resent.content.decode()
+    assert ApiToken.objects.filter(user=annotator).count() == 1
+    assert client.post("/account/", {"action": "create", "name": "x"}).status_code == 409  # no form id
     html = created.content.decode()
     key_start = html.index('id="new-token-key"')
     key = html[key_start:].split('value="', 1)[1].split('"', 1)[0]
