@@ -3,7 +3,7 @@ from django.contrib import admin
 from annotations import models as m
 from annotations.admin.intake import ArticleIntakeAdminMixin
 from annotations.admin.jobs import ArticlePreannotationMixin
-from annotations.admin.scoping import EDITORS, ProjectScopedAdminMixin
+from annotations.admin.scoping import EDITORS, STAFF_READERS, ProjectScopedAdminMixin
 from annotations.admin.workflow import assign_to_annotators, distribute_round_robin
 from annotations.selectors.review import article_timeline
 
@@ -28,6 +28,7 @@ class ArticleAdmin(ProjectScopedAdminMixin, ArticleIntakeAdminMixin, ArticlePrea
 
 @admin.register(m.ArticleEvent)
 class ArticleEventAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+    view_roles = STAFF_READERS
     list_display = ["article", "kind", "actor", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["article", "actor"]

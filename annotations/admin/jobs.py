@@ -4,7 +4,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from annotations import models as m
-from annotations.admin.scoping import EDITORS, ProjectScopedAdminMixin, ReadOnlyRecordMixin
+from annotations.admin.scoping import EDITORS, STAFF_READERS, ProjectScopedAdminMixin, ReadOnlyRecordMixin
 from annotations.selectors.projects import user_roles
 
 RERUN_ROLES = {"editor", "manager"}
@@ -171,6 +171,7 @@ def retry_failed_jobs(modeladmin, request, queryset):
 
 @admin.register(m.PreannotationJob)
 class PreannotationJobAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
+    view_roles = STAFF_READERS
     project_field = "article__project"
     change_roles = EDITORS
     list_display = ["id", "article", "status", "preannotator", "model_version", "attempts", "span_count",
@@ -188,6 +189,7 @@ class PreannotationJobAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.
 
 @admin.register(m.ImportJob)
 class ImportJobAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
+    view_roles = STAFF_READERS
     change_roles = EDITORS
     list_display = ["id", "project", "original_name", "status", "processed", "total", "created_at"]
     list_filter = ["status"]
@@ -195,6 +197,7 @@ class ImportJobAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAd
 
 @admin.register(m.ExportJob)
 class ExportJobAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+    view_roles = STAFF_READERS
     change_roles = EDITORS
     list_display = ["id", "name", "project", "format", "status", "sha256", "created_at"]
     list_filter = ["status", "format"]
@@ -227,6 +230,7 @@ def activate_trained_model(modeladmin, request, queryset):
 
 @admin.register(m.TrainedModel)
 class TrainedModelAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
+    view_roles = STAFF_READERS
     actions = [activate_trained_model]
     list_display = ["project", "version", "status", "activated", "f1", "baseline_f1", "train_count", "eval_count",
                     "created_at"]

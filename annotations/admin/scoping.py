@@ -19,6 +19,9 @@ from annotations.models import Membership, Role
 from annotations.selectors.projects import project_list_for_user
 
 ALL_ROLES = tuple(Role.values)
+# who may read other people's work (layers, history, reviews, jobs): not annotators, who would
+# see each other's layers in an agreement study
+STAFF_READERS = (Role.MANAGER, Role.EDITOR, Role.REVIEWER)
 MANAGER = (Role.MANAGER,)
 EDITORS = (Role.EDITOR, Role.MANAGER)
 
@@ -113,7 +116,10 @@ class ProjectScopedAdminMixin:
         return queryset.filter(**{f"{self.project_field}__in": projects})
 
     def get_queryset(self, request):
-        return self.scope(request, super().get_queryset(request))
+        """Rows of the projects where the user holds a role that may see this model."""
+        roles = set(self.view_roles) | set(self.change_roles or ())
+        return self.scope(request, super().get_queryset(request),
+                          None if roles >= set(ALL_ROLES) else tuple(roles))
 
     def get_list_filter(self, request):
         """Sidebar filters offer only values from the scoped queryset: Django's default filters on

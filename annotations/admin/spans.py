@@ -1,11 +1,12 @@
 from django.contrib import admin
 
 from annotations import models as m
-from annotations.admin.scoping import ProjectScopedAdminMixin, ReadOnlyRecordMixin
+from annotations.admin.scoping import STAFF_READERS, ProjectScopedAdminMixin, ReadOnlyRecordMixin
 
 
 @admin.register(m.Span)
 class SpanAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
+    view_roles = STAFF_READERS
     project_field = "article__project"
     list_display = ["id", "article", "label", "start", "end", "text", "origin", "state", "confidence", "assignment"]
     list_filter = ["origin", "state", "label__name"]
@@ -15,6 +16,7 @@ class SpanAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(m.Relation)
 class RelationAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
+    view_roles = STAFF_READERS
     project_field = "article__project"
     list_display = ["id", "article", "from_span", "type", "to_span", "origin", "state"]
     raw_id_fields = ["article", "assignment", "from_span", "to_span", "job"]
@@ -24,6 +26,7 @@ class RelationAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdm
 class RelationDecisionAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     """Rejected link suggestions, per layer: a record written by the workspace, read-only here."""
 
+    view_roles = STAFF_READERS
     project_field = "assignment__article__project"
     list_display = ["id", "assignment", "suggestion", "state", "created_by", "created_at"]
     list_filter = ["state"]

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.template.response import TemplateResponse
 
 from annotations import models as m
-from annotations.admin.scoping import ProjectScopedAdminMixin, ProjectScopedInlineMixin
+from annotations.admin.scoping import MANAGER, ProjectScopedAdminMixin, ProjectScopedInlineMixin
 from annotations.services import webhooks as webhook_services
 
 
@@ -68,6 +68,7 @@ def _secrets_page(request, admin_site, hooks_and_secrets, title):
 
 @admin.register(m.Webhook)
 class WebhookAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+    view_roles = MANAGER
     form = WebhookForm
     list_display = ["url", "project", "events", "active", "created_at"]
     inlines = [WebhookDeliveryInline]
@@ -98,6 +99,7 @@ class WebhookAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(m.WebhookDelivery)
 class WebhookDeliveryAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+    view_roles = MANAGER
     project_field = "webhook__project"
     list_display = ["webhook", "event", "status", "attempts", "response_code", "created_at"]
     list_filter = ["status", "event"]

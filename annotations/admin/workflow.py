@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
 from annotations import models as m
-from annotations.admin.scoping import EDITORS, ProjectScopedAdminMixin, ReadOnlyRecordMixin
+from annotations.admin.scoping import EDITORS, STAFF_READERS, ProjectScopedAdminMixin, ReadOnlyRecordMixin
 from annotations.models import Role
 from annotations.selectors.projects import project_list_for_user
 from annotations.services.workflow import assignments_assign, assignments_distribute
@@ -77,6 +77,7 @@ def distribute_round_robin(modeladmin, request, queryset):
 
 @admin.register(m.Assignment)
 class AssignmentAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
+    view_roles = STAFF_READERS
     list_display = ["article", "user", "kind", "status", "version", "submitted_at"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["article"]
@@ -87,6 +88,7 @@ class AssignmentAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelA
 
 @admin.register(m.Review)
 class ReviewAdmin(ReadOnlyRecordMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
+    view_roles = STAFF_READERS
     list_display = ["article", "reviewer", "decision", "created_at"]
     list_filter = ["decision"]
     raw_id_fields = ["article"]

@@ -84,3 +84,24 @@ def test_admin_pages_for_staff_do_not_query_per_model(project, editor, django_as
         assert client.get("/admin/").status_code == 200
     with django_assert_max_num_queries(20):
         assert client.get("/admin/annotations/article/").status_code == 200
+
+
+def test_staff_annotators_do_not_read_other_peoples_work_in_the_admin(project, annotator, annotator2, manager):
+    """An annotator who happens to be staff sees articles, but not the layers (spans, links,
+    assignments), history, reviews, jobs or webhooks of their project: in a two-annotator study
+    they would see each other's work. Managers still see everything."""
+    from annotations.services.webhooks import webhook_create
+
+    project.annotators_per_article = 2
+    project.save()
+    article, _ = annotate_and_submit(project, {annotator: [("CLAIM", 0, 6)], annotator2: [("SOURCE", 0, 6)]},
+                                     text="Police said two people died.")
+    webhook_create(project=project, url="https://example.org/h", events=["article.approved"])
+    client = _staff(annotator)
+    assert client.get("/admin/annotations/article/").status_code == 200
+    for model in ("span", "relation", "assignment", "articleevent", "review", "webhook", "webhookdelivery",
+                  "preannotationjob", "exportjob", "relationdecision"):
+        assert client.get(f"/admin/annotations/{model}/").status_code == 403, model
+    boss = _staff(manager)
+    for model in ("span", "assignment", "webhook", "articleevent"):
+        assert boss.get(f"/admin/annotations/{model}/").status_code == 200, model

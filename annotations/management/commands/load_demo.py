@@ -33,9 +33,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         User = get_user_model()
         users = {}
-        for username, password, _roles, superuser in DEMO_USERS:
+        for username, password, roles, superuser in DEMO_USERS:
+            # annotators work in the annotate page; the admin is for the other roles
+            staff = superuser or any(role != Role.ANNOTATOR for role in roles)
             user, created = User.objects.get_or_create(
-                username=username, defaults={"email": f"{username}@example.org", "is_staff": True}
+                username=username, defaults={"email": f"{username}@example.org", "is_staff": staff}
             )
             if created:
                 user.set_password(password)
