@@ -68,7 +68,10 @@ def _article(request, article_id, roles) -> tuple[Article, set[str]]:
 
 @login_required
 def queue(request):
-    """Submitted articles waiting for review, with filters."""
+    """Submitted articles waiting for review, with filters. Reviewers and managers only (403 for
+    anyone who reviews in no project, rather than an empty queue that looks like no work)."""
+    if not project_list_for_user(user=request.user, roles=[Role.REVIEWER, Role.MANAGER]).exists():
+        raise PermissionDenied("The review queue is for reviewers and managers.")
     filters = {k: request.GET.get(k, "") for k in
                ("project", "annotator", "since", "until", "status", "label", "min_count", "disagreement")}
     rows, choices, paging = review_queue(user=request.user, filters=filters, page=request.GET.get("page") or 1)

@@ -259,3 +259,9 @@ def test_approve_every_article_where_the_annotators_agree(two_per_article, annot
     _client(annotator).post("/review/approve-agreed/", {"article": [other.id]})
     other.refresh_from_db()
     assert other.status == ArticleStatus.SUBMITTED
+
+
+def test_review_queue_is_403_for_people_who_review_nowhere(project, annotator, editor, reviewer):
+    assert _client(annotator).get("/review/").status_code == 403
+    assert _client(editor).get("/review/").status_code == 403
+    assert _client(reviewer).get("/review/").status_code == 200
