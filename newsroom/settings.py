@@ -251,6 +251,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own default config also prints "django" records when DEBUG is on; one handler, no
+    # propagation, so each 4xx/5xx is logged once
+    "loggers": {"django": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO"),
+                           "propagate": False}},
 }
 
 if not DEBUG:
