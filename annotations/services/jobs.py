@@ -18,25 +18,15 @@ services/preannotation.py, which have their own batching on top):
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from annotations.models import ExportJob, ImportJob, JobStatus
+from annotations.services.preannotation import requeue_after, stale_after  # one setting for every kind of job
 
 log = logging.getLogger(__name__)
-
-
-def requeue_after() -> timedelta:
-    return timedelta(seconds=float(settings.NEWSROOM.get("PREANNOTATION_REQUEUE_AFTER", 300)))
-
-
-def stale_after() -> timedelta:
-    default = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 360) or 360) + 60
-    return timedelta(seconds=float(settings.NEWSROOM.get("PREANNOTATION_STALE_AFTER", default)))
 
 
 def _task_for(model):
