@@ -86,6 +86,18 @@ class QueueRow:
 QUEUE_PAGE_SIZE = 200
 
 
+def _link_rows(assignment_ids):
+    """(assignment id, ((start, end, label), (start, end, label), type)) for every accepted link
+    of the given layers whose two spans are placed in the text. One query."""
+    for row in Relation.objects.filter(
+        assignment_id__in=list(assignment_ids), state=SuggestionState.ACCEPTED, **PLACED_ENDS
+    ).values_list(
+        "assignment_id", "from_span__start", "from_span__end", "from_span__label__name",
+        "to_span__start", "to_span__end", "to_span__label__name", "type__name",
+    ):
+        yield row[0], ((row[1], row[2], row[3]), (row[4], row[5], row[6]), row[7])
+
+
 def layer_contents(*, assignment_ids) -> dict[int, tuple[frozenset, frozenset]]:
     """{assignment id: (its spans as (start, end, label), its links as (from span, to span, type))}
     for comparing layers: two layers agree when both sets are equal. Two queries."""
@@ -96,13 +108,8 @@ def layer_contents(*, assignment_ids) -> dict[int, tuple[frozenset, frozenset]]:
         assignment_id__in=ids, state=SuggestionState.ACCEPTED
     ).values_list("assignment_id", "start", "end", "label__name"):
         spans[assignment_id].add((start, end, label))
-    for row in Relation.objects.filter(
-        assignment_id__in=ids, state=SuggestionState.ACCEPTED, **PLACED_ENDS
-    ).values_list(
-        "assignment_id", "from_span__start", "from_span__end", "from_span__label__name",
-        "to_span__start", "to_span__end", "to_span__label__name", "type__name",
-    ):
-        links[row[0]].add(((row[1], row[2], row[3]), (row[4], row[5], row[6]), row[7]))
+    for assignment_id, link in _link_rows(ids):
+        links[assignment_id].add(link)
     return {i: (frozenset(spans[i]), frozenset(links[i])) for i in ids}
 
 
@@ -367,14 +374,9 @@ def _layer_links(assignments) -> dict[str, dict[int, list]]:
     `assignments` (finished annotation layers). One query."""
     owner = {a.id: (a.user.username, a.article_id) for a in assignments}
     links: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for row in Relation.objects.filter(
-        assignment_id__in=list(owner), state=SuggestionState.ACCEPTED, **PLACED_ENDS
-    ).values_list(
-        "assignment_id", "from_span__start", "from_span__end", "from_span__label__name",
-        "to_span__start", "to_span__end", "to_span__label__name", "type__name",
-    ):
-        user, article_id = owner[row[0]]
-        links[user][article_id].append(((row[1], row[2], row[3]), (row[4], row[5], row[6]), row[7]))
+    for assignment_id, link in _link_rows(owner):
+        user, article_id = owner[assignment_id]
+        links[user][article_id].append(link)
     return links
 
 

@@ -31,6 +31,7 @@ from annotations.models import (
 )
 from annotations.selectors.projects import project_list_for_user, user_roles
 from annotations.services.events import event_record
+from annotations.services.exports import article_tokens_fill_later
 from annotations.services.webhooks import article_event_payload, webhook_event_emit
 
 OPEN_FOR_ANNOTATION = [
@@ -372,8 +373,6 @@ def review_approve(*, article: Article, user, comment: str = "") -> Review:
                  comment=comment)
     article_status_set(article=article, status=ArticleStatus.APPROVED, actor=user, comment=comment)
     webhook_event_emit(project=article.project_id, event="article.approved", payload=article_event_payload(article))
-    from annotations.services.exports import article_tokens_fill_later
-
     article_tokens_fill_later(article_ids=[article.id])  # its conll/spacy exports need no tokenizer
     return decision
 
