@@ -18,7 +18,7 @@ class ExportFormat:
     streams: bool  # rendered item by item (False: written to a file first)
     tokens: bool = False  # token level: spaCy's tokens, from the token cache when it has them
     links: bool = True  # holds the links (relations) between spans
-
+    orth: bool = False  # token level, with spaCy's ORTH hashes of the tokens (not only their offsets)
 
     @property
     def content_type(self) -> str:
@@ -41,7 +41,7 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("conll", conll, "Token-level BIO, one token per line", False, False, True, tokens=True,
                      links=False),
         ExportFormat("spacy", spacy_docbin, "spaCy DocBin (.spacy) with doc.spans and doc.ents", False, False, False,
-                     tokens=True),
+                     tokens=True, orth=True),
         ExportFormat("csv", csv_, "CSV, one row per span", True, True, True),
     ]
 }

@@ -4,30 +4,31 @@ Spans are widened to whole tokens (spaCy cannot hold a span that ends inside a t
 their span id (`span.id_`); relations and the article id go in `doc.user_data`
 ({"article_id", "offsets": "codepoint", "relations": [[from_id, to_id, type], ...]}).
 
-A .spacy file is ONE zlib-compressed msgpack map, so it cannot be streamed doc by doc. Instead of
-holding a DocBin for the whole project in memory (hundreds of MB at 10k articles), `DocBinWriter`
-spills each chunk's token arrays to temporary files and then writes the map in one compressed
-pass: memory stays bounded by the chunk size and the vocabulary. The result is a normal file that
-`DocBin().from_disk()` reads; the API serves it with a FileResponse once it is written.
+A .spacy file is ONE zlib-compressed msgpack map whose header needs the sizes of all its parts,
+so it cannot be streamed doc by doc. Instead of holding a DocBin for the whole project in memory
+(hundreds of MB at 10k articles), `DocBinWriter` hands each batch's token rows, span groups and
+user data to a `deflate.PieceDeflater`, which compresses them on another core into temporary
+sections as they come; the map is then laid out from the header and those sections. Memory stays
+bounded by the batch size and the vocabulary. The result is a normal file that
+`DocBin().from_disk()` reads.
 """
 
 from __future__ import annotations
 
 import struct
-import tempfile
-import zlib
 from array import array
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import BinaryIO
 
+from annotations.exporters.deflate import PieceDeflater
 from annotations.exporters.tokenize import Batch, batches
 
 CONTENT_TYPE = "application/octet-stream"
 EXTENSION = "spacy"
 ATTRS = ["ORTH", "ENT_IOB", "ENT_TYPE", "SENT_START"]  # sorted by attribute id, as DocBin stores them
 IOB_I, IOB_O, IOB_B = 1, 2, 3
-COPY_BLOCK = 1024 * 1024
+SEEN_SLOTS = 1 << 20  # the ORTH hashes whose strings are kept: 8 MB, ~1% slot sharing at 10k distinct tokens
 
 
 def _map_header(n: int) -> bytes:
@@ -55,29 +56,69 @@ def pack(obj) -> bytes:
     return _packer().pack(obj)
 
 
-def span_groups_bytes(groups: dict[str, list[tuple]]) -> bytes:
-    """What `doc.spans.to_bytes()` writes (SpanGroups of SpanGroup), without building Span objects.
+SPAN_STRUCT = ">QQQllll"  # what SpanGroup.to_bytes packs per span: id, kb_id, label, start, end, start_char, end_char
+EMPTY_GROUPS = pack([])  # SpanGroups._EMPTY_BYTES
 
-    `groups` maps a label to [(span id, first token, last token, start char, end char)]. The
-    strings are hashed without entering the process's StringStore (which would keep every span id
-    of every export for the worker's lifetime); the file carries them in its own strings."""
+
+@lru_cache(maxsize=1)
+def _span_record():
+    """One span as msgpack's `bin 8` (header, size) holding SPAN_STRUCT: a numpy record, so a batch's
+    spans are packed in one go."""
+    import numpy
+
+    dtype = numpy.dtype([("bin", "u1"), ("size", "u1"), ("id", ">u8"), ("kb", ">u8"), ("label", ">u8"),
+                         ("first", ">i4"), ("last", ">i4"), ("start", ">i4"), ("end", ">i4")])
+    assert dtype.itemsize == 2 + struct.calcsize(SPAN_STRUCT)
+    return dtype
+
+
+def span_group_rows(b: Batch, strings: set[str]) -> list[bytes]:
+    """Each document's `doc.spans.to_bytes()`: one SpanGroup per label (labels in name order, spans
+    in offset order), without Span objects; the spans of the whole batch are packed with numpy.
+
+    The strings (labels, span ids) are added to `strings` and hashed without entering the process's
+    StringStore (which would keep every span id of every export for the worker's lifetime)."""
+    import numpy
     from spacy.strings import hash_string
 
-    if not groups:
-        return pack([])
-    msg = {}
-    for label, items in groups.items():
-        label_hash = hash_string(label)
-        spans = [struct.pack(">QQQllll", hash_string(str(sid)), 0, label_hash, first, last, sc, ec)
-                 for sid, first, last, sc, ec in items]
-        msg[pack({"name": label, "attrs": {}, "spans": spans})] = [label]
-    return pack(msg)
+    refs = b.span_refs
+    if not refs:
+        return [pack(EMPTY_GROUPS)] * len(b.articles)
+    labels = [s["label"] for s in refs]
+    names = sorted(set(labels))
+    strings.update(names)
+    code_of = {name: i for i, name in enumerate(names)}
+    codes = numpy.array([code_of[label] for label in labels], dtype="int64")
+    ids = [str(s["id"]) for s in refs]
+    strings.update(ids)
+    doc = b.span_doc
+    rec = numpy.empty(len(refs), dtype=_span_record())
+    rec["bin"], rec["size"], rec["kb"] = 0xC4, struct.calcsize(SPAN_STRUCT), 0
+    rec["id"] = numpy.array([hash_string(i) for i in ids], dtype="uint64")
+    rec["label"] = numpy.array([hash_string(name) for name in names], dtype="uint64")[codes]
+    t0, c0 = b.token_offsets[doc], b.text_offsets[doc]
+    rec["first"], rec["last"] = b.span_first - t0, b.span_last - t0
+    rec["start"], rec["end"] = b.starts[b.span_first] - c0, b.ends[b.span_last - 1] - c0
+    order = numpy.lexsort((codes, doc))  # stable: by document, then label; spans keep their order
+    raw, size = rec[order].tobytes(), rec.itemsize
+    doc, codes = doc[order], codes[order]
+    cut = numpy.flatnonzero((doc[1:] != doc[:-1]) | (codes[1:] != codes[:-1])) + 1
+    lo = numpy.concatenate(([0], cut))
+    hi = numpy.append(cut, len(order))
+    # a group is {"name": label, "attrs": {}, "spans": [...]} packed, as the key of [label]
+    heads = [_map_header(3) + pack("name") + pack(name) + pack("attrs") + pack({}) + pack("spans") for name in names]
+    keys = [pack([name]) for name in names]
+    per_doc: list[list[bytes]] = [[] for _ in b.articles]
+    for d, c, a, z in zip(doc[lo].tolist(), codes[lo].tolist(), lo.tolist(), hi.tolist(), strict=True):
+        per_doc[d].append(pack(heads[c] + _array_header(z - a) + raw[a * size:z * size]) + keys[c])
+    return [pack(_map_header(len(groups)) + b"".join(groups) if groups else EMPTY_GROUPS) for groups in per_doc]
 
 
 class DocBinWriter:
     """Write a DocBin-compatible .spacy file with bounded memory (see the module docstring)."""
 
     def __init__(self, attrs=ATTRS):
+        import numpy
         from spacy.attrs import ORTH as _ORTH
         from spacy.attrs import SPACY, intify_attr
 
@@ -85,10 +126,10 @@ class DocBinWriter:
         self.attrs = [_ORTH] + [a for a in ints if a not in (_ORTH, SPACY)]
         assert len(self.attrs) == 4, "doc_arrays builds exactly these columns"
         self._spacy = SPACY
-        self._tmp = {k: tempfile.TemporaryFile() for k in ("tokens", "spaces", "spans", "user")}  # noqa: SIM115
+        self._out = PieceDeflater(["tokens", "spaces", "spans", "user"])
         self.lengths = array("i")
         self.strings: set[str] = set()
-        self._known: set[int] = set()  # ORTH hashes whose strings are in self.strings
+        self._seen = numpy.zeros(SEEN_SLOTS, dtype="uint64")  # see _add_token_strings
         self.count = 0
 
     def add_batch(self, b: Batch) -> None:
@@ -111,110 +152,76 @@ class DocBinWriter:
             tokens[inside, 2] = numpy.repeat(label_hash, widths)
             tokens[b.ent_first, 1] = IOB_B
         tokens[:, 3] = numpy.where(b.sent_start, numpy.uint64(1), numpy.uint64(2**64 - 1))  # -1: not a start
-        self._tmp["tokens"].write(tokens.tobytes("C"))
-        self._tmp["spaces"].write(b.spacy.tobytes("C"))
+        self._out.add("tokens", tokens)  # C order, as DocBin's tobytes("C")
+        self._out.add("spaces", b.spacy.tobytes("C"))
         self.lengths.extend(numpy.diff(b.token_offsets).tolist())
         self._add_token_strings(b)
-        groups: list[dict[str, list]] = [{} for _ in b.articles]
-        # each span's tokens and characters relative to its document
-        t0, c0 = b.token_offsets[b.span_doc], b.text_offsets[b.span_doc]
-        columns = (b.span_doc.tolist(), (b.span_first - t0).tolist(), (b.span_last - t0).tolist(),
-                   (b.starts[b.span_first] - c0).tolist(), (b.ends[b.span_last - 1] - c0).tolist(), b.span_refs)
-        for d, first, last, start, end, span in zip(*columns, strict=True):
-            groups[d].setdefault(span["label"], []).append((span["id"], first, last, start, end))
-        span_rows, user_rows = [], []
-        for article, doc_groups in zip(b.articles, groups, strict=True):
-            for label, items in doc_groups.items():
-                self.strings.add(label)
-                self.strings.update(str(item[0]) for item in items)
-            span_rows.append(pack(span_groups_bytes(doc_groups)))
+        span_rows = span_group_rows(b, self.strings)
+        user_rows = []
+        for article in b.articles:
             user_data = {"article_id": article["id"], "offsets": "codepoint",
                          "relations": [[str(r["from"]), str(r["to"]), r["type"]] for r in article["relations"]]}
             user_rows.append(pack(pack(user_data)))
-        self._tmp["spans"].write(b"".join(span_rows))
-        self._tmp["user"].write(b"".join(user_rows))
+        self._out.add("spans", b"".join(span_rows))
+        self._out.add("user", b"".join(user_rows))
         self.count += len(b.articles)
 
     def _add_token_strings(self, b: Batch) -> None:
-        """The strings of the batch's ORTH hashes not seen before (read from the text: a token's
-        ORTH is its text, and cached tokens never went through this process's vocabulary)."""
+        """Add the strings of the batch's ORTH hashes not seen before (read from the text: a token's
+        ORTH is its text, and cached tokens never went through this process's vocabulary).
+
+        "Seen" is a direct-mapped table of hashes (slot: the hash's low bits): a token whose slot
+        holds its own hash had its string added already. Every other token is a candidate (new, or
+        sharing a slot with another hash); candidates' strings are added (the set keeps one copy)
+        and their hashes written to their slots. Two numpy gathers per batch instead of a search."""
         import numpy
 
-        from annotations.exporters.tokenize import in_sorted
-
-        known = self._known
-        new = [h for h in numpy.unique(b.orth).tolist() if h not in known]
-        if not new:
+        slots = (b.orth & numpy.uint64(SEEN_SLOTS - 1)).astype("int64")
+        candidates = numpy.flatnonzero(self._seen[slots] != b.orth)
+        if not len(candidates):
             return
-        where = numpy.flatnonzero(in_sorted(b.orth, numpy.sort(numpy.array(new, dtype="uint64"))))  # their tokens
-        _, first = numpy.unique(b.orth[where], return_index=True)
-        joined, starts, ends = b.joined, b.starts, b.ends
-        for i in where[first].tolist():
-            self.strings.add(joined[starts[i]:ends[i]])
-        known.update(new)
+        hashes, first = numpy.unique(b.orth[candidates], return_index=True)
+        at = candidates[first]
+        joined = b.joined
+        self.strings.update(joined[i:j] for i, j in zip(b.starts[at].tolist(), b.ends[at].tolist(), strict=True))
+        self._seen[slots[at]] = hashes
 
-    def _copy(self, name: str, sink) -> None:
-        f = self._tmp[name]
-        f.seek(0)
-        while block := f.read(COPY_BLOCK):
-            sink(block)
-
-    def _size(self, name: str) -> int:
-        f = self._tmp[name]
-        f.seek(0, 2)
-        return f.tell()
+    def chunks(self) -> Iterator[bytes]:
+        """The file, in blocks: the map's keys and small values around the compressed sections."""
+        n = self.count
+        out = self._out
+        yield from out.stream([
+            _map_header(10) + pack("version") + pack("0.1") + pack("attrs") + pack(self.attrs)
+            + pack("tokens") + _bin_header(out.size("tokens")),
+            "tokens",
+            pack("spaces") + _bin_header(out.size("spaces")),
+            "spaces",
+            pack("lengths") + pack(self.lengths.tobytes())
+            + pack("strings") + _array_header(len(self.strings)) + b"".join(pack(s) for s in sorted(self.strings))
+            + pack("cats") + _array_header(n) + pack({}) * n
+            + pack("flags") + _array_header(n) + pack({"has_unknown_spaces": False}) * n
+            + pack("span_groups") + _array_header(n),
+            "spans",
+            pack("user_data") + _array_header(n),
+            "user",
+        ])
 
     def finish(self, out: BinaryIO) -> None:
-        z = zlib.compressobj(1)
-        pending: list[bytes] = []
-        size = 0
-
-        def sink(data: bytes) -> None:  # small pieces are compressed together
-            nonlocal size
-            pending.append(data)
-            size += len(data)
-            if size >= COPY_BLOCK:
-                out.write(z.compress(b"".join(pending)))
-                pending.clear()
-                size = 0
-
-        def key(name: str) -> None:
-            sink(pack(name))
-
-        n = self.count
-        sink(_map_header(10))
-        key("version")
-        sink(pack("0.1"))
-        key("attrs")
-        sink(pack(self.attrs))
-        key("tokens")
-        sink(_bin_header(self._size("tokens")))
-        self._copy("tokens", sink)
-        key("spaces")
-        sink(_bin_header(self._size("spaces")))
-        self._copy("spaces", sink)
-        key("lengths")
-        sink(pack(self.lengths.tobytes()))
-        key("strings")
-        sink(_array_header(len(self.strings)))
-        sink(b"".join(pack(s) for s in sorted(self.strings)))
-        key("cats")
-        sink(_array_header(n) + pack({}) * n)
-        key("flags")
-        sink(_array_header(n) + pack({"has_unknown_spaces": False}) * n)
-        key("span_groups")
-        sink(_array_header(n))
-        self._copy("spans", sink)
-        key("user_data")
-        sink(_array_header(n))
-        self._copy("user", sink)
-        out.write(z.compress(b"".join(pending)))
-        out.write(z.flush())
-        self.close()
+        try:
+            for block in self.chunks():
+                out.write(block)
+        finally:
+            self.close()
 
     def close(self) -> None:
-        for f in self._tmp.values():
-            f.close()
+        self._out.close()
+
+
+def _fill(writer: DocBinWriter, articles: Iterable[dict], on_tokens) -> None:
+    for batch in batches(articles, keep_tokens=on_tokens is not None):
+        if on_tokens is not None and batch.fresh:
+            on_tokens(batch.fresh)
+        writer.add_batch(batch)
 
 
 def write(articles: Iterable[dict], out: BinaryIO, *, on_tokens=None) -> int:
@@ -222,21 +229,18 @@ def write(articles: Iterable[dict], out: BinaryIO, *, on_tokens=None) -> int:
     `on_tokens(batch.fresh)`, if given, receives the token arrays of the texts tokenised here."""
     writer = DocBinWriter()
     try:
-        for batch in batches(articles, keep_tokens=on_tokens is not None):
-            if on_tokens is not None and batch.fresh:
-                on_tokens(batch.fresh)
-            writer.add_batch(batch)
-        count = writer.count
+        _fill(writer, articles, on_tokens)
         writer.finish(out)
     finally:
         writer.close()
-    return count
+    return writer.count
 
 
 def render(articles: Iterable[dict], *, on_tokens=None) -> Iterator[bytes]:
-    """The file's bytes, in blocks, after it has been written to a temporary file."""
-    with tempfile.TemporaryFile() as tmp:
-        write(articles, tmp, on_tokens=on_tokens)
-        tmp.seek(0)
-        while block := tmp.read(COPY_BLOCK):
-            yield block
+    """The file's bytes, in blocks (the first once every article has been read)."""
+    writer = DocBinWriter()
+    try:
+        _fill(writer, articles, on_tokens)
+        yield from writer.chunks()
+    finally:
+        writer.close()

@@ -143,6 +143,17 @@ def decode_tokens(blob: bytes, text_length: int, *, orth: bool = True):
     return lengths, flags, None if hashes is None else numpy.frombuffer(hashes, dtype="<u8")
 
 
+def with_decoded_tokens(articles: Iterable[dict], *, orth: bool = True) -> Iterator[dict]:
+    """Yield the articles, each "tokens" blob decoded into "token_arrays" (the arrays, or None if the
+    blob does not fit the text). Meant for the thread that reads the articles ahead: zlib lets go
+    of the GIL, so decoding there overlaps the formatting."""
+    for article in articles:
+        blob = article.get("tokens")
+        if blob is not None:
+            article["token_arrays"] = decode_tokens(blob, len(article["text"]), orth=orth)
+        yield article
+
+
 def tokenise(texts: list[str]) -> list[tuple]:
     """spaCy's tokens of `texts` as per-document (lengths, flags, orth), sentence starts included."""
     import numpy
@@ -268,8 +279,10 @@ def _analyse(articles: list[dict], keep_tokens: bool = False, orth: bool = True)
     per_doc: list = [None] * len(articles)
     missing = []
     for i, article in enumerate(articles):
-        blob = article.get("tokens")
-        if blob is not None:
+        arrays = article.get("token_arrays", False)  # decoded ahead (None: the blob does not fit)
+        if arrays and (arrays[2] is not None or not orth):
+            per_doc[i] = arrays
+        elif arrays is not None and (blob := article.get("tokens")) is not None:
             per_doc[i] = decode_tokens(blob, len(texts[i]), orth=orth)
         if per_doc[i] is None:
             missing.append(i)

@@ -1,5 +1,6 @@
 """The data model, one module per area. Import models from here: `from annotations.models import Span`."""
 
+from . import lookups  # noqa: F401 - registers the any_of lookup
 from .accounts import ApiToken
 from .articles import Article, ArticleEvent, ArticleStatus
 from .jobs import ExportJob, ImportJob, JobStatus, PreannotationJob, TrainedModel

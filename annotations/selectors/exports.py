@@ -249,18 +249,18 @@ TOKEN_FIELDS = ("token_cache__text_hash", "token_cache__tokenizer", "token_cache
 
 def _chunk_articles(rows: list[tuple], filters: ExportFilters, tokens: bool = False, links: bool = True) -> list[dict]:
     ids = [r[0] for r in rows]
-    assignment_rows = Assignment.objects.filter(article_id__in=ids).values_list(
+    assignment_rows = Assignment.objects.filter(article_id__any_of=ids).values_list(
         "id", "article_id", "kind", "submitted_at", "status", "user__username")
     chosen = _choose_layers(list(assignment_rows), filters.layer)
     assignment_ids = [a[0] for layers in chosen.values() for a in layers]
 
     # the chosen layers' spans (tombstones, i.e. rejected decisions, stay out) and, if asked, the
     # machine suggestions; one query, each row turned into its dict once
-    span_q = Q(assignment_id__in=assignment_ids, state=SuggestionState.ACCEPTED)
-    rel_q = Q(assignment_id__in=assignment_ids, state=SuggestionState.ACCEPTED)
+    span_q = Q(assignment_id__any_of=assignment_ids, state=SuggestionState.ACCEPTED)
+    rel_q = Q(assignment_id__any_of=assignment_ids, state=SuggestionState.ACCEPTED)
     if filters.include_suggestions:
-        span_q |= Q(assignment__isnull=True, article_id__in=ids, state=SuggestionState.PENDING)
-        rel_q |= Q(assignment__isnull=True, article_id__in=ids, state=SuggestionState.PENDING)
+        span_q |= Q(assignment__isnull=True, article_id__any_of=ids, state=SuggestionState.PENDING)
+        rel_q |= Q(assignment__isnull=True, article_id__any_of=ids, state=SuggestionState.PENDING)
     spans = Span.objects.filter(span_q)
     if filters.labels:
         spans = spans.filter(label__name__in=filters.labels)
@@ -275,7 +275,7 @@ def _chunk_articles(rows: list[tuple], filters: ExportFilters, tokens: bool = Fa
     decided: dict[int, set] = defaultdict(set)  # article -> suggestions its exported layer decided on
     if filters.include_suggestions:
         for article_id, suggestion_id in Span.objects.filter(
-            assignment_id__in=assignment_ids, from_suggestion__isnull=False
+            assignment_id__any_of=assignment_ids, from_suggestion__isnull=False
         ).values_list("article_id", "from_suggestion_id"):
             decided[article_id].add(suggestion_id)
 
@@ -288,7 +288,7 @@ def _chunk_articles(rows: list[tuple], filters: ExportFilters, tokens: bool = Fa
     reviewers: dict[int, str | None] = {}
     if not tokens:
         for article_id, username in Review.objects.filter(
-            article_id__in=ids, decision=ReviewDecision.APPROVED
+            article_id__any_of=ids, decision=ReviewDecision.APPROVED
         ).order_by("article_id", "-created_at", "-id").values_list("article_id", "reviewer__username"):
             reviewers.setdefault(article_id, username)
 

@@ -28,7 +28,7 @@ from django.utils.text import slugify
 
 from annotations.exporters.base import with_offsets
 from annotations.exporters.registry import ExportFormat, get_format
-from annotations.exporters.tokenize import encode_tokens, tokenizer_id
+from annotations.exporters.tokenize import encode_tokens, tokenizer_id, with_decoded_tokens
 from annotations.models import ArticleTokens, ExportJob, JobStatus, Project
 from annotations.selectors.exports import (
     ExportFilters,
@@ -253,7 +253,7 @@ def export_render(
         kwargs["links"] = False
     articles = export_articles(project=project, filters=filters, on_chunk=on_chunk, **kwargs)
     if fmt.tokens:
-        articles = prefetched(articles)
+        articles = prefetched(with_decoded_tokens(articles, orth=fmt.orth))
     if counts is not None:
         articles = _counted(articles, counts)
     articles = with_offsets(articles, filters.offsets)
@@ -286,16 +286,8 @@ def export_write(
     """Write the whole export to `out`; return (counts, sha256 hex, size in bytes)."""
     counts = ExportCounts()
     writer = _HashingWriter(out)
-    if fmt.name == "spacy":
-        from annotations.exporters import spacy_docbin
-
-        articles = _counted(prefetched(
-            export_articles(project=project, filters=filters, on_chunk=on_chunk, tokens=True)), counts)
-        with _gc_frozen(), _token_store() as store:
-            spacy_docbin.write(articles, writer, on_tokens=store)
-    else:
-        for chunk in export_render(project=project, fmt=fmt, filters=filters, counts=counts, on_chunk=on_chunk):
-            writer.write(chunk)
+    for chunk in export_render(project=project, fmt=fmt, filters=filters, counts=counts, on_chunk=on_chunk):
+        writer.write(chunk)
     return counts, writer.sha.hexdigest(), writer.size
 
 

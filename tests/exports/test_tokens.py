@@ -108,3 +108,42 @@ def test_warm_batches_do_not_call_the_tokenizer(monkeypatch):
     batch = next(batches(warm, keep_tokens=True))
     assert batch.fresh == []
     assert b"B-" in conll.batch_text(batch)
+
+
+@pytest.mark.parametrize("size", [1, 3, 128])
+def test_spacy_file_holds_what_spacy_would_build(size):
+    """Against spaCy's own objects: the tokens (text, whitespace, sentence starts) of its tokenizer and
+    sentencizer, and every span as `doc.char_span(..., alignment_mode="expand")` with its id and label,
+    across batches, with emoji, CRLF, overlapping spans and non-Latin labels."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    from annotations.exporters.tokenize import with_decoded_tokens
+
+    arts = _articles(TEXTS * 2)
+    blobs = _blobs(_articles(TEXTS * 2))
+    warm = list(with_decoded_tokens(dict(a, tokens=blobs[a["id"]]) for a in arts))
+    for source in (arts, warm):
+        writer = spacy_docbin.DocBinWriter()
+        for batch in batches(source, size=size):
+            writer.add_batch(batch)
+        out = io.BytesIO()
+        writer.finish(out)
+        docs = list(DocBin().from_bytes(out.getvalue()).get_docs(spacy.blank("en").vocab))
+        reference = spacy.blank("en")
+        reference.add_pipe("sentencizer")
+        assert len(docs) == len(arts)
+        for doc, article in zip(docs, arts, strict=True):
+            ref = reference(article["text"])
+            assert [(t.text, t.whitespace_, t.is_sent_start) for t in doc] == [
+                (t.text, t.whitespace_, t.is_sent_start) for t in ref]
+            got = sorted((s.label_, s.id_, s.start, s.end, s.start_char, s.end_char) for k in doc.spans
+                         for s in doc.spans[k])
+            want = []
+            for s in article["spans"]:
+                sp = ref.char_span(s["start"], s["end"], alignment_mode="expand")
+                if sp is not None and len(sp):
+                    want.append((s["label"], str(s["id"]), sp.start, sp.end, sp.start_char, sp.end_char))
+            assert got == sorted(want)
+            assert all(doc.spans[k].name == k for k in doc.spans)
+            assert doc.user_data["article_id"] == article["id"]
