@@ -9,7 +9,8 @@ so it cannot be streamed doc by doc. Instead of holding a DocBin for the whole p
 (hundreds of MB at 10k articles), `DocBinWriter` hands each batch's token rows, span groups and
 user data to a `deflate.PieceDeflater`, which compresses them on another core into temporary
 sections as they come; the map is then laid out from the header and those sections. Memory stays
-bounded by the batch size and the vocabulary. The result is a normal file that
+bounded by the batch size: even the strings are written as they are met (DocBin reads them into a
+set, so order and the odd duplicate do not matter). The result is a normal file that
 `DocBin().from_disk()` reads.
 """
 
@@ -72,11 +73,11 @@ def _span_record():
     return dtype
 
 
-def span_group_rows(b: Batch, strings: set[str]) -> list[bytes]:
+def span_group_rows(b: Batch, strings: list[str]) -> list[bytes]:
     """Each document's `doc.spans.to_bytes()`: one SpanGroup per label (labels in name order, spans
     in offset order), without Span objects; the spans of the whole batch are packed with numpy.
 
-    The strings (labels, span ids) are added to `strings` and hashed without entering the process's
+    The strings (labels, span ids) are appended to `strings` and hashed without entering the process's
     StringStore (which would keep every span id of every export for the worker's lifetime)."""
     import numpy
     from spacy.strings import hash_string
@@ -86,11 +87,11 @@ def span_group_rows(b: Batch, strings: set[str]) -> list[bytes]:
         return [pack(EMPTY_GROUPS)] * len(b.articles)
     labels = [s["label"] for s in refs]
     names = sorted(set(labels))
-    strings.update(names)
+    strings += names
     code_of = {name: i for i, name in enumerate(names)}
     codes = numpy.array([code_of[label] for label in labels], dtype="int64")
     ids = [str(s["id"]) for s in refs]
-    strings.update(ids)
+    strings += ids
     doc = b.span_doc
     rec = numpy.empty(len(refs), dtype=_span_record())
     rec["bin"], rec["size"], rec["kb"] = 0xC4, struct.calcsize(SPAN_STRUCT), 0
@@ -126,9 +127,9 @@ class DocBinWriter:
         self.attrs = [_ORTH] + [a for a in ints if a not in (_ORTH, SPACY)]
         assert len(self.attrs) == 4, "doc_arrays builds exactly these columns"
         self._spacy = SPACY
-        self._out = PieceDeflater(["tokens", "spaces", "spans", "user"])
+        self._out = PieceDeflater(["tokens", "spaces", "strings", "spans", "user"])
         self.lengths = array("i")
-        self.strings: set[str] = set()
+        self.n_strings = 0  # written to the "strings" section (a string may be there twice: DocBin keeps a set)
         self._seen = numpy.zeros(SEEN_SLOTS, dtype="uint64")  # see _add_token_strings
         self.count = 0
 
@@ -155,8 +156,10 @@ class DocBinWriter:
         self._out.add("tokens", tokens)  # C order, as DocBin's tobytes("C")
         self._out.add("spaces", b.spacy.tobytes("C"))
         self.lengths.extend(numpy.diff(b.token_offsets).tolist())
-        self._add_token_strings(b)
-        span_rows = span_group_rows(b, self.strings)
+        strings = self._token_strings(b)
+        span_rows = span_group_rows(b, strings)
+        self._out.add("strings", b"".join(pack(s) for s in strings))
+        self.n_strings += len(strings)
         user_rows = []
         for article in b.articles:
             user_data = {"article_id": article["id"], "offsets": "codepoint",
@@ -166,25 +169,26 @@ class DocBinWriter:
         self._out.add("user", b"".join(user_rows))
         self.count += len(b.articles)
 
-    def _add_token_strings(self, b: Batch) -> None:
-        """Add the strings of the batch's ORTH hashes not seen before (read from the text: a token's
+    def _token_strings(self, b: Batch) -> list[str]:
+        """The strings of the batch's ORTH hashes not seen before (read from the text: a token's
         ORTH is its text, and cached tokens never went through this process's vocabulary).
 
         "Seen" is a direct-mapped table of hashes (slot: the hash's low bits): a token whose slot
         holds its own hash had its string added already. Every other token is a candidate (new, or
-        sharing a slot with another hash); candidates' strings are added (the set keeps one copy)
-        and their hashes written to their slots. Two numpy gathers per batch instead of a search."""
+        sharing a slot with another hash); candidates' strings are returned (rarely one seen before:
+        harmless) and their hashes written to their slots. Two numpy gathers per batch instead of a
+        search, and no set of strings that grows with the export."""
         import numpy
 
         slots = (b.orth & numpy.uint64(SEEN_SLOTS - 1)).astype("int64")
         candidates = numpy.flatnonzero(self._seen[slots] != b.orth)
         if not len(candidates):
-            return
+            return []
         hashes, first = numpy.unique(b.orth[candidates], return_index=True)
         at = candidates[first]
         joined = b.joined
-        self.strings.update(joined[i:j] for i, j in zip(b.starts[at].tolist(), b.ends[at].tolist(), strict=True))
         self._seen[slots[at]] = hashes
+        return [joined[i:j] for i, j in zip(b.starts[at].tolist(), b.ends[at].tolist(), strict=True)]
 
     def chunks(self) -> Iterator[bytes]:
         """The file, in blocks: the map's keys and small values around the compressed sections."""
@@ -197,8 +201,9 @@ class DocBinWriter:
             pack("spaces") + _bin_header(out.size("spaces")),
             "spaces",
             pack("lengths") + pack(self.lengths.tobytes())
-            + pack("strings") + _array_header(len(self.strings)) + b"".join(pack(s) for s in sorted(self.strings))
-            + pack("cats") + _array_header(n) + pack({}) * n
+            + pack("strings") + _array_header(self.n_strings),
+            "strings",
+            pack("cats") + _array_header(n) + pack({}) * n
             + pack("flags") + _array_header(n) + pack({"has_unknown_spaces": False}) * n
             + pack("span_groups") + _array_header(n),
             "spans",
