@@ -8,6 +8,7 @@ jobs back at once (see services.preannotation).
 """
 
 from celery import shared_task
+from django.conf import settings
 
 from annotations.services.preannotation import preannotation_jobs_sweep, preannotation_run
 
@@ -86,6 +87,15 @@ def fill_token_cache(article_ids: list[int]) -> int:
     from annotations.services.exports import article_tokens_fill
 
     return article_tokens_fill(article_ids=[int(i) for i in article_ids])
+
+
+@shared_task(name="annotations.refresh_token_cache", ignore_result=True)
+def refresh_token_cache() -> int:
+    """Beat: tokenise a bounded batch of articles whose token cache is missing or from another
+    tokenizer (services.exports.article_tokens_refresh)."""
+    from annotations.services.exports import article_tokens_refresh
+
+    return article_tokens_refresh(limit=settings.NEWSROOM["TOKEN_CACHE_REFRESH_BATCH"])
 
 
 @shared_task(bind=True, name="annotations.webhook_deliver", acks_late=True, ignore_result=True, max_retries=None)

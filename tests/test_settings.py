@@ -30,3 +30,15 @@ def test_production_starts_with_a_real_secret_key():
 def test_ci_runs_against_postgresql(db):
     if IN_CI:
         assert connection.vendor == "postgresql", "make test must point DATABASE_URL at PostgreSQL under CI"
+
+
+def test_beat_schedules_every_periodic_task_that_exists():
+    """Each beat entry names a registered task: the job sweeper and the token cache refresh."""
+    from django.conf import settings
+
+    from newsroom.celery import app
+
+    app.loader.import_default_modules()
+    names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert names == {"annotations.sweep_jobs", "annotations.refresh_token_cache"}
+    assert names <= set(app.tasks)

@@ -224,6 +224,22 @@ def article_tokens_fill(*, article_ids, batch: int = 256) -> int:
     return done
 
 
+def article_tokens_refresh(*, limit: int = 1000, project: Project | None = None) -> int:
+    """Fill the token cache of up to `limit` submitted or approved articles that have none, or one
+    made by another tokenizer (after a spaCy upgrade every blob is stale), lowest ids first.
+    Celery beat runs it every minute, so the token exports get warm again by themselves
+    (`manage.py fill_token_cache` does it all at once). Returns how many were tokenised.
+    A blob of the wrong text is not looked for here: a text edit queues a new one."""
+    from annotations.models import Article, ArticleStatus
+
+    qs = Article.objects.filter(status__in=[ArticleStatus.SUBMITTED, ArticleStatus.IN_REVIEW, ArticleStatus.APPROVED])
+    if project is not None:
+        qs = qs.filter(project=project)
+    stale = qs.exclude(token_cache__tokenizer=tokenizer_id()).order_by("id").values_list("id", flat=True)[:limit]
+    ids = list(stale)
+    return article_tokens_fill(article_ids=ids) if ids else 0
+
+
 def article_tokens_fill_later(*, article_ids) -> None:
     """Queue article_tokens_fill after the commit. An optimisation only: a broker that is down
     just leaves the next export to tokenise these articles itself."""

@@ -166,3 +166,40 @@ def test_approval_fills_the_cache_in_a_worker_so_the_first_export_needs_no_token
     assert calls == []  # the export read the cache
     ArticleTokens.objects.all().delete()
     assert export_bytes(project, "conll") == warm and sum(calls) == 1  # same bytes when it tokenises itself
+
+
+def test_refresh_fills_missing_and_foreign_rows_in_bounded_batches(project, dataset, monkeypatch):
+    """After a spaCy upgrade (every row from another tokenizer) the beat task and the command fill
+    the cache again, a bounded batch at a time, and leave good rows alone; exports then need no
+    tokenizer. Articles that are not submitted or approved are left out."""
+    from django.core.management import call_command
+
+    from annotations.services.exports import article_tokens_refresh
+    from annotations.tasks import refresh_token_cache
+    from tests.support.factories import make_article
+
+    draft = make_article(project, text="A draft nobody submitted.")
+    a0, a1, a2 = dataset
+    ArticleTokens.objects.all().delete()
+    assert article_tokens_refresh(limit=2) == 2  # the lowest ids first
+    assert set(ArticleTokens.objects.values_list("article_id", flat=True)) == {a0.id, a1.id}
+    ArticleTokens.objects.filter(article=a0).update(tokenizer="spacy-0.0-en/1")  # an older spaCy's
+    calls = count_tokenised(monkeypatch)
+    assert refresh_token_cache.apply().get() == 2  # a0 again and a2; a1 is left alone
+    assert calls == [2]
+    assert set(ArticleTokens.objects.values_list("article_id", "tokenizer")) == {
+        (a.id, tokenizer_id()) for a in dataset}
+    assert not ArticleTokens.objects.filter(article=draft).exists()
+    out = io.StringIO()
+    call_command("fill_token_cache", "--project", project.slug, stdout=out)
+    assert "0 articles tokenised" in out.getvalue()
+    calls.clear()
+    export_bytes(project, "spacy")
+    assert calls == []
+
+
+def test_fill_token_cache_command_names_a_missing_project(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="no project with the slug 'nope'"):
+        call_command("fill_token_cache", "--project", "nope")
