@@ -69,7 +69,7 @@ def webhook_events_clean(events) -> list[str]:
     unknown = [e for e in events if e not in EVENTS]
     if unknown:
         raise ValidationError({"events": f"unknown events {unknown}; choose from {', '.join(EVENTS)}"})
-    return list(dict.fromkeys(events))
+    return [e for e in EVENTS if e in events]  # one order, so the same events are the same list
 
 
 def _clean_url(url: str) -> str:

@@ -290,3 +290,14 @@ def test_only_managers_rotate_webhook_secrets_in_the_admin(client, project, edit
     old = hook.secret
     hook.refresh_from_db()
     assert hook.secret == old
+
+
+def test_the_same_events_in_another_order_are_a_duplicate(project):
+    from django.core.exceptions import ValidationError
+
+    hook = webhook_create(project=project, url="https://example.org/hook",
+                          events=["export.ready", "article.submitted", "export.ready"])
+    assert hook.events == ["article.submitted", "export.ready"]
+    with pytest.raises(ValidationError, match="already has a webhook"):
+        webhook_create(project=project, url="https://example.org/hook", events=["article.submitted", "export.ready"])
+    assert Webhook.objects.count() == 1
