@@ -238,6 +238,9 @@ NEWSROOM = {
     "MODEL_DIR": Path(env.str("NEWSROOM_MODEL_DIR", default=str(VAR_DIR / "models"))),
     # Pre-annotation workers: jobs claimed per task (one nlp.pipe call), attempts before a job fails,
     # seconds after which a queued job is re-sent / a running job counts as abandoned (sweeper).
+    # conll/spacy exports read their articles in a helper process on PostgreSQL
+    # (annotations/services/reader_process.py); off: on a thread of the exporting process
+    "EXPORT_READER_PROCESS": env.bool("NEWSROOM_EXPORT_READER_PROCESS", default=True),
     # articles tokenised per beat run for the token cache (about 0.2 s of spaCy per 1,000)
     "TOKEN_CACHE_REFRESH_BATCH": env.int("NEWSROOM_TOKEN_CACHE_REFRESH_BATCH", default=1000),
     "PREANNOTATION_BATCH_SIZE": env.int("NEWSROOM_PREANNOTATION_BATCH_SIZE", default=16),

@@ -45,10 +45,11 @@ def nlp():
 @lru_cache(maxsize=1)
 def tokenizer_id() -> str:
     """Names the tokenizer (and blob layout) a cached blob was made with: another spaCy version
-    may split differently, so its blobs are not used."""
-    import spacy
+    may split differently, so its blobs are not used. Read from the installed package's metadata,
+    so naming it does not import spaCy."""
+    from importlib.metadata import version
 
-    return f"spacy-{spacy.__version__}-en/{CACHE_FORMAT}"
+    return f"spacy-{version('spacy')}-en/{CACHE_FORMAT}"
 
 
 def text_digest(text: str) -> str:

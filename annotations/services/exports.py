@@ -31,11 +31,13 @@ from annotations.exporters.registry import ExportFormat, get_format
 from annotations.exporters.tokenize import encode_tokens, tokenizer_id, with_decoded_tokens
 from annotations.models import ArticleTokens, ExportJob, JobStatus, Project
 from annotations.selectors.exports import (
+    CHUNK_SIZE,
     ExportFilters,
     export_article_queryset,
     export_articles,
     export_filters_parse,
 )
+from annotations.services import reader_process
 
 logger = logging.getLogger(__name__)
 MAX_NAME = 200
@@ -256,6 +258,19 @@ def article_tokens_fill_later(*, article_ids) -> None:
     transaction.on_commit(send)
 
 
+def _database_settings() -> dict:
+    from django.db import connection
+
+    return {k: connection.settings_dict[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+
+
+def _chunk_items(chunks: Iterator[list], on_chunk=None) -> Iterator[dict]:
+    for chunk in chunks:
+        yield from chunk
+        if on_chunk is not None:
+            on_chunk(len(chunk))
+
+
 def export_render(
     *, project: Project, fmt: ExportFormat, filters: ExportFilters, counts: ExportCounts | None = None,
     on_chunk=None, chunk_size: int | None = None,
@@ -267,7 +282,12 @@ def export_render(
         kwargs["tokens"] = True
     if not fmt.links and counts is None:  # the links are neither exported nor counted
         kwargs["links"] = False
-    articles = export_articles(project=project, filters=filters, on_chunk=on_chunk, **kwargs)
+    if fmt.tokens and reader_process.usable():
+        articles = _chunk_items(reader_process.read_chunks(
+            project_id=project.id, filters=filters.to_dict(), tokens=True, links=kwargs.get("links", True),
+            chunk_size=chunk_size or CHUNK_SIZE, settings_dict=_database_settings()), on_chunk)
+    else:
+        articles = export_articles(project=project, filters=filters, on_chunk=on_chunk, **kwargs)
     if fmt.tokens:
         articles = prefetched(with_decoded_tokens(articles, orth=fmt.orth))
     if counts is not None:
