@@ -258,12 +258,6 @@ def article_tokens_fill_later(*, article_ids) -> None:
     transaction.on_commit(send)
 
 
-def _database_settings() -> dict:
-    from django.db import connection
-
-    return {k: connection.settings_dict[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
-
-
 def _chunk_items(chunks: Iterator[list], on_chunk=None) -> Iterator[dict]:
     for chunk in chunks:
         yield from chunk
@@ -285,7 +279,7 @@ def export_render(
     if fmt.tokens and reader_process.usable():
         articles = _chunk_items(reader_process.read_chunks(
             project_id=project.id, filters=filters.to_dict(), tokens=True, links=kwargs.get("links", True),
-            chunk_size=chunk_size or CHUNK_SIZE, settings_dict=_database_settings()), on_chunk)
+            chunk_size=chunk_size or CHUNK_SIZE), on_chunk)
     else:
         articles = export_articles(project=project, filters=filters, on_chunk=on_chunk, **kwargs)
     if fmt.tokens:

@@ -83,10 +83,22 @@ def _child(conn, settings_dict: dict, project_id: int, filters: dict, tokens: bo
         connections.close_all()
 
 
+def _database() -> dict:
+    """What the child needs to connect to the database this thread uses."""
+    from django.db import connection
+
+    return {k: connection.settings_dict[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+
+
 def read_chunks(*, project_id: int, filters: dict, tokens: bool, links: bool, chunk_size: int,
-                settings_dict: dict, stats: dict | None = None) -> Iterator[list]:
+                stats: dict | None = None) -> Iterator[list]:
     """Yield the export's article dicts in chunks, read by a child process (see the module docstring).
     `stats`, if given, receives the child's CPU seconds and peak RSS (KB) once it has finished."""
+    return _read(project_id, filters, tokens, links, chunk_size, _database(), stats)  # read in the caller's thread
+
+
+def _read(project_id: int, filters: dict, tokens: bool, links: bool, chunk_size: int, settings_dict: dict,
+          stats: dict | None) -> Iterator[list]:
     ctx = _context()
     parent, child = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, name="export-reader", daemon=True,

@@ -54,19 +54,17 @@ def test_job_progress_is_counted_per_chunk(project, dataset):
 
 def test_an_error_in_the_child_is_raised_here(project, dataset):
     from annotations.selectors.exports import ExportFilters
-    from annotations.services.exports import _database_settings
 
     with pytest.raises(reader_process.ReaderProcessError, match="DoesNotExist"):
         list(reader_process.read_chunks(project_id=10**9, filters=ExportFilters().to_dict(), tokens=True,
-                                        links=True, chunk_size=10, settings_dict=_database_settings()))
+                                        links=True, chunk_size=10))
 
 
 def test_leaving_early_ends_the_child(project, dataset):
     from annotations.selectors.exports import ExportFilters
-    from annotations.services.exports import _database_settings
 
     chunks = reader_process.read_chunks(project_id=project.id, filters=ExportFilters().to_dict(), tokens=True,
-                                        links=True, chunk_size=1, settings_dict=_database_settings())
+                                        links=True, chunk_size=1)
     assert len(next(chunks)) == 1
     chunks.close()
     assert not [p for p in multiprocessing.active_children() if p.name == "export-reader"]
