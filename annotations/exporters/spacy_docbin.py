@@ -126,7 +126,6 @@ class DocBinWriter:
         ints = sorted(intify_attr(a) for a in attrs)
         self.attrs = [_ORTH] + [a for a in ints if a not in (_ORTH, SPACY)]
         assert len(self.attrs) == 4, "doc_arrays builds exactly these columns"
-        self._spacy = SPACY
         self._out = PieceDeflater(["tokens", "spaces", "strings", "spans", "user"])
         self.lengths = array("i")
         self.n_strings = 0  # written to the "strings" section (a string may be there twice: DocBin keeps a set)

@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotations.models import ExportJob, ImportJob, JobStatus
-from annotations.services.preannotation import requeue_after, stale_after  # one setting for every kind of job
+from annotations.services.preannotation import requeue_after, stale_running  # one setting for every kind of job
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,7 @@ def delivered_jobs_sweep(model, *, limit: int = 1000) -> dict:
     """Send lost QUEUED jobs of `model` again; fail RUNNING ones whose worker is gone."""
     now = timezone.now()
     with transaction.atomic():
-        stale = list(
-            model.objects.select_for_update(skip_locked=True)
-            .filter(status=JobStatus.RUNNING, started_at__lt=now - stale_after())
-            .order_by("id")[:limit]
-        )
+        stale = stale_running(model, now=now, limit=limit)
         for job in stale:
             model.objects.filter(id=job.id).update(
                 status=JobStatus.FAILED, finished_at=now,

@@ -81,6 +81,16 @@ def stale_after() -> timedelta:
     return timedelta(seconds=float(_opt("PREANNOTATION_STALE_AFTER", default)))
 
 
+def stale_running(model, *, now, limit: int) -> list:
+    """RUNNING jobs of `model` (any kind of job) started longer than stale_after() ago: their worker
+    is gone. Locked, skipping rows another sweeper holds; call it inside a transaction."""
+    return list(
+        model.objects.select_for_update(skip_locked=True)
+        .filter(status=JobStatus.RUNNING, started_at__lt=now - stale_after())
+        .order_by("id")[:limit]
+    )
+
+
 def requeue_after() -> timedelta:
     """A QUEUED job sent longer ago than this is sent again (its message may have been lost)."""
     return timedelta(seconds=float(_opt("PREANNOTATION_REQUEUE_AFTER", 300)))
@@ -204,11 +214,7 @@ def preannotation_jobs_sweep(*, limit: int = 5000) -> dict:
     failed = 0
     revived: list[int] = []
     with transaction.atomic():
-        stale = list(
-            PreannotationJob.objects.select_for_update(skip_locked=True)
-            .filter(status=JobStatus.RUNNING, started_at__lt=now - stale_after())
-            .order_by("id")[:limit]
-        )
+        stale = stale_running(PreannotationJob, now=now, limit=limit)
         for job in stale:
             reason = f"Worker lost or timed out (attempt {job.attempts} started {job.started_at:%Y-%m-%d %H:%M:%S}Z)."
             if job.attempts >= max_attempts():
